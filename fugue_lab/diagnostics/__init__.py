@@ -1,0 +1,1 @@
+"""Frames, plots, monitoring and precision sweeps (needs the ``lab`` extra)."""

@@ -1,0 +1,119 @@
+"""Exceptions raised by fugue_lab.
+
+Every exception derives from :class:`FugueLabError` and from the built-in
+exception a caller would expect (``ValueError`` for bad values, ``TypeError``
+for bad types, ``LookupError`` for missing addresses), so ``except ValueError``
+keeps working for code that does not know about fugue_lab.
+
+Examples
+--------
+>>> from fugue_lab.errors import InvalidParameterError
+>>> issubclass(InvalidParameterError, ValueError)
+True
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AddressConflictError",
+    "DegenerateWeightsError",
+    "FugueLabError",
+    "FugueLabWarning",
+    "HandlerError",
+    "InvalidObservationError",
+    "InvalidParameterError",
+    "MissingAddressError",
+    "MissingExtraError",
+    "NoHandlerError",
+    "TypeMismatchError",
+    "UnbatchableModelError",
+]
+
+
+class FugueLabError(Exception):
+    """Base class of every error fugue_lab raises on purpose."""
+
+
+class InvalidParameterError(FugueLabError, ValueError):
+    """A parameter is outside its allowed range (names the owner, the parameter and the value)."""
+
+    def __init__(self, owner: str, name: str, value: object, expected: str) -> None:
+        self.owner = owner
+        self.name = name
+        self.value = value
+        self.expected = expected
+        super().__init__(f"{owner}: {name} must be {expected}, got {value!r}")
+
+
+class AddressConflictError(FugueLabError, ValueError):
+    """The same address was used twice within one run."""
+
+    def __init__(self, address: str, where: str = "this run") -> None:
+        self.address = address
+        super().__init__(
+            f"address {address!r} is used twice in {where}; give every site a unique "
+            f"address, e.g. addr({address!r}, i) inside a loop or a scope(...) for a sub-model"
+        )
+
+
+class MissingAddressError(FugueLabError, LookupError, ValueError):
+    """An address that was asked for is not in the trace."""
+
+    def __init__(self, address: str, available: object = None) -> None:
+        self.address = address
+        msg = f"address {address!r} is not in the trace"
+        if available is not None:
+            names = list(available)
+            shown = ", ".join(repr(a) for a in names[:8]) + (" ..." if len(names) > 8 else "")
+            held = f"{len(names)} choices: {shown}" if names else "no choices"
+            msg += f" (it holds {held})"
+        super().__init__(msg)
+
+    def __str__(self) -> str:  # LookupError would quote the message like a key
+        return str(self.args[0])
+
+
+class TypeMismatchError(FugueLabError, TypeError):
+    """A value has a different type from the one asked for or expected."""
+
+    def __init__(self, address: str, expected: str, actual: object) -> None:
+        self.address = address
+        self.expected = expected
+        self.actual = actual
+        super().__init__(
+            f"address {address!r}: expected a {expected} value, "
+            f"got {type(actual).__name__} {actual!r}"
+        )
+
+
+class InvalidObservationError(FugueLabError, TypeError):
+    """An observed value is of a kind the distribution cannot score."""
+
+
+class NoHandlerError(FugueLabError, RuntimeError):
+    """A primitive was called outside :func:`fugue_lab.run`."""
+
+
+class HandlerError(FugueLabError, RuntimeError):
+    """A handler was misused (installed twice at once, say)."""
+
+
+class DegenerateWeightsError(FugueLabError, ValueError):
+    """Every particle or trace has weight -inf (or NaN): there is nothing to normalise."""
+
+
+class UnbatchableModelError(FugueLabError, TypeError):
+    """A model cannot run in batched mode (it branches on a sampled value, say)."""
+
+
+class MissingExtraError(FugueLabError, ImportError):
+    """An optional dependency is not installed; the message names the extra to install."""
+
+    def __init__(self, package: str, extra: str, feature: str) -> None:
+        super().__init__(
+            f"{feature} needs the optional package {package!r}: pip install 'fugue_lab[{extra}]'"
+        )
+
+
+class FugueLabWarning(UserWarning):
+    """Base class of fugue_lab's warnings (a safe handler scoring -inf instead of raising, say)."""

@@ -1,0 +1,1 @@
+"""Inference algorithms built on the runtime: importance sampling, MH, SMC, batches."""
