@@ -195,12 +195,15 @@ def _average_ranks(flat: np.ndarray) -> np.ndarray:
     position = np.broadcast_to(np.arange(size), (n_rows, size))
     starts_group = np.ones((n_rows, size), dtype=bool)
     starts_group[:, 1:] = ordered[:, 1:] != ordered[:, :-1]
+    ranks = np.empty((n_rows, size))
+    if starts_group.all():  # no ties: the common case for continuous draws
+        np.put_along_axis(ranks, order, position + 1.0, axis=1)
+        return ranks
     ends_group = np.ones((n_rows, size), dtype=bool)
     ends_group[:, :-1] = starts_group[:, 1:]
     first = np.maximum.accumulate(np.where(starts_group, position, 0), axis=1)
     last = np.minimum.accumulate(np.where(ends_group, position, size - 1)[:, ::-1], axis=1)
     sorted_ranks = (first + last[:, ::-1]) / 2.0 + 1.0
-    ranks = np.empty((n_rows, size))
     np.put_along_axis(ranks, order, sorted_ranks, axis=1)
     return ranks
 
@@ -274,18 +277,25 @@ def _geyer_kernel(a: np.ndarray) -> np.ndarray:
     return ess
 
 
-def _type7_quantile(a: np.ndarray, prob: float) -> np.ndarray:
-    """Quantile of each element over (chain, draw), exactly as ``scipy.stats.mstats.mquantiles``
+def _type7_quantiles(a: np.ndarray, probs: tuple[float, ...]) -> list[np.ndarray]:
+    """Quantiles of each element over (chain, draw), exactly as ``scipy.stats.mstats.mquantiles``
     with ``alphap = betap = 1`` (R type 7), which ArviZ uses for the tail ESS.
+
+    Bit-for-bit agreement matters here: the tail ESS thresholds draws at the
+    quantile, so a last-digit difference could flip a tied draw's indicator.
     """
     x = np.sort(a.reshape(a.shape[0], -1), axis=1)
     n = x.shape[1]
-    if n == 1:
-        return x[:, 0]
-    aleph = n * prob + (1.0 + prob * (1.0 - 1.0 - 1.0))
-    k = int(np.floor(min(max(aleph, 1), n - 1)))
-    gamma = min(max(aleph - k, 0.0), 1.0)
-    return (1.0 - gamma) * x[:, k - 1] + gamma * x[:, k]
+    out = []
+    for prob in probs:
+        if n == 1:
+            out.append(x[:, 0])
+            continue
+        aleph = n * prob + (1.0 + prob * (1.0 - 1.0 - 1.0))
+        k = int(np.floor(min(max(aleph, 1), n - 1)))
+        gamma = min(max(aleph - k, 0.0), 1.0)
+        out.append((1.0 - gamma) * x[:, k - 1] + gamma * x[:, k])
+    return out
 
 
 def _max_like_python(first: np.ndarray, second: np.ndarray) -> np.ndarray:
@@ -313,8 +323,7 @@ def _rhat_rank_kernel(a: np.ndarray, fold_before_split: bool) -> np.ndarray:
 
 def _ess_tail_kernel(a: np.ndarray) -> np.ndarray:
     ess = []
-    for prob in (0.05, 0.95):
-        q = _type7_quantile(a, prob)
+    for q in _type7_quantiles(a, (0.05, 0.95)):
         indicator = (a <= q[:, None, None]).astype(np.float64)
         ess.append(_geyer_kernel(_split(indicator)))
     return _min_like_python(ess[0], ess[1])
@@ -416,8 +425,8 @@ def rank_normalize(x: ArrayLike) -> np.ndarray:
 
     Examples
     --------
-    >>> rank_normalize([0.3, -1.0, 0.3, 7.0])
-    array([-0.3186...,  -1.0491...,  -0.3186...,  1.0491...])
+    >>> rank_normalize([0.3, -1.0, 0.3, 7.0]).round(4)  # ranks 2.5, 1, 2.5, 4
+    array([ 0.    , -1.0491,  0.    ,  1.0491])
     """
     arr = _as_array(x, "rank_normalize")
     a, param_shape = _as_kcd(arr, "rank_normalize")
