@@ -163,6 +163,11 @@ def _no_handler(primitive: str) -> NoHandlerError:
     )
 
 
+#: Distribution classes already seen by a primitive (a set lookup is cheaper than an
+#: isinstance check against the abstract base class on every site).
+_KNOWN_DISTRIBUTIONS: set[type] = set()
+
+
 def _check_site(address: object, dist: object, primitive: str) -> None:
     if type(address) is not str:
         raise TypeError(
@@ -174,6 +179,7 @@ def _check_site(address: object, dist: object, primitive: str) -> None:
             f"{primitive}({address!r}, ...): dist must be a fugue_lab Distribution, "
             f"got {type(dist).__name__}"
         )
+    _KNOWN_DISTRIBUTIONS.add(dist.__class__)
 
 
 def sample(address: str, dist: Distribution) -> Any:
@@ -210,7 +216,7 @@ def sample(address: str, dist: Distribution) -> Any:
     handler = _HANDLER.get()
     if handler is None:
         raise _no_handler("sample")
-    if type(address) is not str or not isinstance(dist, Distribution):
+    if type(address) is not str or dist.__class__ not in _KNOWN_DISTRIBUTIONS:
         _check_site(address, dist, "sample")
     prefix = _SCOPE.get()
     return handler.on_sample(prefix + address if prefix else address, dist)
@@ -234,7 +240,7 @@ def observe(address: str, dist: Distribution, value: Any) -> None:
     handler = _HANDLER.get()
     if handler is None:
         raise _no_handler("observe")
-    if type(address) is not str or not isinstance(dist, Distribution):
+    if type(address) is not str or dist.__class__ not in _KNOWN_DISTRIBUTIONS:
         _check_site(address, dist, "observe")
     prefix = _SCOPE.get()
     handler.on_observe(prefix + address if prefix else address, dist, value)
@@ -264,7 +270,9 @@ def _as_log_weight(log_weight: object) -> float | np.ndarray:
         if log_weight.dtype.kind not in "fiu":
             raise TypeError(f"factor: log_weight must be numeric, got dtype {log_weight.dtype}")
         return log_weight
-    if isinstance(log_weight, (bool, np.bool_)) or not isinstance(log_weight, (int, float, np.number)):
+    if isinstance(log_weight, (bool, np.bool_)) or not isinstance(
+        log_weight, (int, float, np.number)
+    ):
         raise TypeError(
             f"factor: log_weight must be a real number or an array, "
             f"got {type(log_weight).__name__} {log_weight!r}"

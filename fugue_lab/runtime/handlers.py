@@ -35,7 +35,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from fugue_lab.core.distributions import Distribution
-from fugue_lab.core.primitives import Handler, install
+from fugue_lab.core.primitives import _HANDLER, _PLATES, Handler, install
 from fugue_lab.errors import (
     AddressConflictError,
     FugueLabWarning,
@@ -89,14 +89,33 @@ def run(handler: Handler, model: Callable[..., R], *args: Any, **kwargs: Any) ->
     >>> type(value), trace.get_bool("b") == value
     (<class 'bool'>, True)
     """
-    with install(handler):
+    if handler.__class__ not in _CHECKED:
+        _check_handler(handler)
+    if handler._active:
+        install(handler).__enter__()  # raises HandlerError with the explanation
+    handler._active = True
+    token = _HANDLER.set(handler)
+    try:
         handler.begin()
-        try:
-            value = model(*args, **kwargs)
-        except BaseException:
-            handler.abort()
-            raise
-        return value, handler.finish()
+        value = model(*args, **kwargs)
+        trace = handler.finish()
+    except BaseException:
+        handler.abort()
+        raise
+    finally:
+        _HANDLER.reset(token)
+        handler._active = False
+    return value, trace
+
+
+#: Handler classes already checked by run() (the isinstance check is off the hot path).
+_CHECKED: set[type] = set()
+
+
+def _check_handler(handler: object) -> None:
+    if not isinstance(handler, Handler):
+        install(handler).__enter__()  # type: ignore[arg-type]  # raises the TypeError
+    _CHECKED.add(handler.__class__)
 
 
 def _reduce(log_density: Any) -> Any:
@@ -116,13 +135,13 @@ class RecordingHandler(Handler):
     the trace over in :meth:`finish`.
     """
 
-    trace: Trace
+    trace: Trace | None
 
     def __init__(self) -> None:
-        self.trace = Trace()
+        self.trace = None
 
     def begin(self) -> None:
-        if self.trace.choices or self.trace.observations:
+        if self.trace is None:
             self.trace = Trace()
 
     def _record(self, address: str, value: Any, log_prob: Any) -> None:
@@ -130,6 +149,8 @@ class RecordingHandler(Handler):
         choices = trace.choices
         if address in choices or address in trace.observations:
             raise AddressConflictError(address)
+        if type(log_prob) is not float:
+            log_prob = _reduce(log_prob)
         choices[address] = new_choice(Choice, (address, value, log_prob))
         trace.log_prior += log_prob
 
@@ -151,11 +172,11 @@ class RecordingHandler(Handler):
 
     def finish(self) -> Trace:
         trace = self.trace
-        self.trace = Trace()
+        self.trace = None  # the next begin() starts a fresh one
         return trace
 
     def abort(self) -> None:
-        self.trace = Trace()
+        self.trace = None
 
 
 class PriorHandler(RecordingHandler):
@@ -185,11 +206,26 @@ class PriorHandler(RecordingHandler):
         choices = trace.choices
         if address in choices or address in trace.observations:
             raise AddressConflictError(address)
-        value = dist.sample(self.rng)
-        log_prob = dist.log_prob(value)
+        if _PLATES.get():
+            value = dist.sample(self.rng, size=plate_shape(dist))
+            log_prob = _reduce(dist.log_prob(value))
+        else:
+            value = dist.sample(self.rng)
+            log_prob = dist.log_prob(value)
         choices[address] = new_choice(Choice, (address, value, log_prob))
         trace.log_prior += log_prob
         return value
+
+
+def plate_shape(dist: Distribution) -> tuple[int, ...]:
+    """The shape of a latent site's value inside the active plates (scalar runs).
+
+    A site inside ``plate("data", m)`` draws ``m`` independent values (nested
+    plates give one axis each, outermost first), unless the distribution's own
+    parameters already have that shape.
+    """
+    sizes = tuple(frame.size for frame in _PLATES.get())
+    return tuple(np.broadcast_shapes(dist.batch_shape, sizes))
 
 
 def _check_rng(rng: object) -> np.random.Generator:
@@ -294,7 +330,9 @@ class ReplayHandler(RecordingHandler):
             if not conforms(dist, value):
                 raise TypeMismatchError(address, dist.value_type.__name__, value)
         else:
-            value = dist.sample(self.rng)
+            value = dist.sample(self.rng, size=plate_shape(dist)) if _PLATES.get() else (
+                dist.sample(self.rng)
+            )
         self._record(address, value, dist.log_prob(value))
         return value
 
@@ -388,7 +426,9 @@ class SafeReplayHandler(_SafeMixin, ReplayHandler):
                 )
                 return self._give_up(address, dist)
         else:
-            value = dist.sample(self.rng)
+            value = dist.sample(self.rng, size=plate_shape(dist)) if _PLATES.get() else (
+                dist.sample(self.rng)
+            )
         self._record(address, value, dist.log_prob(value))
         return value
 

@@ -143,12 +143,10 @@ def test_plate_scores_vectorized_observations_as_a_sum(rng):
 
 
 def test_plate_validates_size():
-    with pytest.raises(InvalidParameterError, match="size must be >= 0, got -1"):
-        with plate("p", -1):
-            pass
-    with pytest.raises(TypeError, match="size must be an int"):
-        with plate("p", 2.5):  # type: ignore[arg-type]
-            pass
+    with pytest.raises(InvalidParameterError, match="size must be >= 0, got -1"), plate("p", -1):
+        pass
+    with pytest.raises(TypeError, match="size must be an int"), plate("p", 2.5):  # type: ignore
+        pass
 
 
 def test_factor_and_guard(rng):
