@@ -16,6 +16,7 @@ from __future__ import annotations
 
 __all__ = [
     "AddressConflictError",
+    "BatchError",
     "DegenerateWeightsError",
     "FugueLabError",
     "FugueLabWarning",
@@ -117,3 +118,39 @@ class MissingExtraError(FugueLabError, ImportError):
 
 class FugueLabWarning(UserWarning):
     """Base class of fugue_lab's warnings (a safe handler scoring -inf instead of raising, say)."""
+
+
+class BatchError(FugueLabError, RuntimeError):
+    """A chunk of batch work failed; nothing of the batch is returned.
+
+    The message names the chunk; the original exception is chained as
+    ``__cause__`` (``raise ... from``), so its traceback is shown too.
+
+    Parameters
+    ----------
+    chunk_index
+        The 0-based index of the chunk that failed.
+    n_chunks
+        How many chunks the work was split into.
+    detail
+        What went wrong (usually ``"TypeName: message"`` of the original exception).
+    hint
+        What to do about it, when that is known (appended to the message).
+
+    Examples
+    --------
+    >>> err = BatchError(3, 8, "ZeroDivisionError: float division by zero")
+    >>> err.chunk_index, str(err)
+    (3, 'chunk 3 of 8 failed: ZeroDivisionError: float division by zero')
+    """
+
+    def __init__(self, chunk_index: int, n_chunks: int, detail: str, hint: str = "") -> None:
+        self.chunk_index = chunk_index
+        self.n_chunks = n_chunks
+        self.detail = detail
+        self.hint = hint
+        msg = f"chunk {chunk_index} of {n_chunks} failed: {detail}"
+        super().__init__(f"{msg}; {hint}" if hint else msg)
+
+    def __reduce__(self) -> tuple[type[BatchError], tuple[int, int, str, str]]:
+        return (type(self), (self.chunk_index, self.n_chunks, self.detail, self.hint))

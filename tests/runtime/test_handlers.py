@@ -80,7 +80,7 @@ def test_prior_handler_is_reusable(rng):
 
 
 def test_prior_handler_needs_a_generator():
-    with pytest.raises(TypeError, match="numpy.random.Generator"):
+    with pytest.raises(TypeError, match=r"numpy.random.Generator"):
         PriorHandler(42)  # type: ignore[arg-type]
 
 
