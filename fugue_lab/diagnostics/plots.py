@@ -424,6 +424,9 @@ def plot_precision_sweep(
             ax.scatter(xs[bad], np.full(bad.sum(), ceiling), color=color, marker="x", s=30)
     ax.set_xscale("log")
     ax.set_yscale("log")
+    scales = data["scale"].to_numpy(dtype=float)
+    if scales.size:  # explicit limits: the default 5% margin of 1e300 overflows
+        ax.set_xlim(scales.min() / 3, min(scales.max() * 3, 1e308))
     ax.set_ylim(floor / 2, ceiling * 3)
     ax.axhline(ceiling, color="0.5", lw=0.6, ls=":")
     ax.set_xlabel("scale")
