@@ -32,7 +32,21 @@ __all__ = [
 
 
 class FugueLabError(Exception):
-    """Base class of every error fugue_lab raises on purpose."""
+    """Base class of every error fugue_lab raises on purpose.
+
+    Errors pickle with their type, message and attributes intact, so an error
+    raised in a worker process (a process pool, a Dask cluster) arrives as itself.
+    """
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_rebuild, (type(self), self.args, self.__dict__))
+
+
+def _rebuild(cls: type, args: tuple, state: dict) -> FugueLabError:
+    error = cls.__new__(cls)
+    error.args = args
+    error.__dict__.update(state)
+    return error
 
 
 class InvalidParameterError(FugueLabError, ValueError):

@@ -32,3 +32,14 @@ def test_missing_address_message_lists_what_is_there():
 def test_missing_extra_names_the_extra():
     err = errors.MissingExtraError("ipywidgets", "lab", "pool_tuner")
     assert "fugue_lab[lab]" in str(err)
+
+
+def test_errors_pickle_with_type_message_and_attributes():
+    import pickle
+
+    err = errors.InvalidParameterError("Normal", "sigma", -2.5, "> 0")
+    back = pickle.loads(pickle.dumps(err))
+    assert type(back) is errors.InvalidParameterError
+    assert str(back) == str(err) and back.name == "sigma" and back.value == -2.5
+    missing = pickle.loads(pickle.dumps(errors.MissingAddressError("z", ["x"])))
+    assert str(missing) == str(errors.MissingAddressError("z", ["x"]))

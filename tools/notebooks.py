@@ -5,7 +5,7 @@ Usage (from the repository root)::
     python tools/notebooks.py execute          # re-execute every notebook in place, then clean
     python tools/notebooks.py execute 02       # only notebooks whose name starts with 02
     python tools/notebooks.py clean            # normalise metadata and execution counts
-    python tools/notebooks.py check            # fail if a notebook is unclean, unexecuted or errored
+    python tools/notebooks.py check            # fail if one is unclean, unexecuted or errored
 
 Cleaning keeps what nbval compares (sources and outputs) and removes what changes from one
 run to the next without meaning anything: per-cell metadata such as timings and collapsed
@@ -83,9 +83,8 @@ def _current_env_kernel_manager() -> object:
 
     class CurrentEnv(KernelSpecManager):
         def get_kernel_spec(self, kernel_name: str) -> object:
-            return self.kernel_spec_class(
-                resource_dir=ipykernel.kernelspec.RESOURCES, **ipykernel.kernelspec.get_kernel_dict()
-            )
+            spec = ipykernel.kernelspec.get_kernel_dict()  # argv: [sys.executable, ...]
+            return self.kernel_spec_class(resource_dir=ipykernel.kernelspec.RESOURCES, **spec)
 
     return KernelManager(kernel_name="python3", kernel_spec_manager=CurrentEnv())
 

@@ -366,9 +366,10 @@ def plot_precision_sweep(
     Notes
     -----
     Both axes are logarithmic. Rows whose input did not fit the dtype
-    (``input_in_range`` False) are left out. An error of 0 is drawn at the
-    bottom of the axis, and an infinite or NaN error (an overflow, a NaN, an
-    exception) as a cross along the top. Naive functions are dashed, in the
+    (``input_in_range`` False) are left out. An error below 0.01 ulp (or
+    1e-19 relative, 0 included) is drawn at the bottom of the axis, and an
+    infinite or NaN error (an overflow, a NaN, an exception) as a cross along
+    the top. Naive functions are dashed, in the
     colour of their stable counterpart.
     """
     pd = pandas("plot_precision_sweep")
@@ -404,8 +405,12 @@ def plot_precision_sweep(
     ax = _axes(ax, "plot_precision_sweep")
     values = data[metric].to_numpy(dtype=float)
     finite = values[np.isfinite(values) & (values > 0)]
-    floor = 10.0 ** (math.floor(math.log10(finite.min())) - 1) if finite.size else 1e-3
-    ceiling = 10.0 ** (math.ceil(math.log10(finite.max())) + 1) if finite.size else 1e3
+    # Errors below the floor (a hundredth of an ulp, or its relative equivalent) are drawn
+    # on it: they are all "exact" for the purpose of the picture.
+    floor = {"ulp_error": 1e-2, "rel_error": 1e-19}.get(metric)
+    if floor is None:
+        floor = 10.0 ** (math.floor(math.log10(finite.min())) - 1) if finite.size else 1e-3
+    ceiling = 10.0 ** (math.ceil(math.log10(max(finite.max(), floor))) + 1) if finite.size else 1e3
     families = list(dict.fromkeys(data["family"]))
     for name in names:
         rows = data[data["function"] == name].sort_values("scale")
@@ -422,17 +427,25 @@ def plot_precision_sweep(
         )  # fmt: skip
         if bad.any():
             ax.scatter(xs[bad], np.full(bad.sum(), ceiling), color=color, marker="x", s=30)
-    ax.set_xscale("log")
-    ax.set_yscale("log")
     scales = data["scale"].to_numpy(dtype=float)
-    if scales.size:  # explicit limits: the default 5% margin of 1e300 overflows
+    if scales.size:  # fixed limits first: autoscaling's 5% log margin past 1e300 overflows
         ax.set_xlim(scales.min() / 3, min(scales.max() * 3, 1e308))
     ax.set_ylim(floor / 2, ceiling * 3)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    if scales.size:  # and fixed ticks: the log locator's decades past 1e308 overflow too
+        from matplotlib.ticker import FixedLocator, NullLocator
+
+        lo = math.floor(math.log10(scales.min()))
+        hi = math.ceil(math.log10(scales.max()))
+        step = max(1, math.ceil((hi - lo) / 8))
+        ax.xaxis.set_major_locator(FixedLocator(10.0 ** np.arange(lo, hi + 1, step)))
+        ax.xaxis.set_minor_locator(NullLocator())
     ax.axhline(ceiling, color="0.5", lw=0.6, ls=":")
     ax.set_xlabel("scale")
     unit = {"ulp_error": "error (ulp)", "rel_error": "relative error", "abs_error": "abs. error"}
     ax.set_ylabel(f"{unit[metric]} ({dtype}); x = inf/NaN, bottom = exact")
-    ax.legend(loc="best", fontsize="small")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
     ax.set_title(f"precision sweep, {dtype}")
     return ax
 

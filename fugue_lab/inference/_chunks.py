@@ -251,8 +251,11 @@ def _execute(task: ChunkTask) -> tuple[Any, float]:
         replacement = _portable(exc)
         if replacement is exc:
             raise
-        raise replacement from None
-    return value, time.perf_counter() - start
+    else:
+        return value, time.perf_counter() - start
+    # Raised outside the except block, so that it carries no __context__ pointing at the
+    # unpicklable original (tblib, which distributed installs, pickles the whole chain).
+    raise replacement
 
 
 def _is_pickling_error(exc: BaseException) -> bool:

@@ -15,6 +15,13 @@ notebook cell cannot be pickled by the standard library; use a
 ``ThreadPoolExecutor`` or a Dask client's executor (which pickles with
 cloudpickle) for those.
 
+A :class:`~fugue_lab.runtime.memory.TracePool` (``pool=``) cannot be shared
+across processes: in this process and on threads the pool you pass is used;
+each worker process of a process pool or a Dask cluster uses a pool of its
+own of the same ``max_size`` instead.  The progress bar is tqdm's
+(``tqdm.auto``, from the ``lab`` extra); without tqdm there is no bar, and
+nothing else changes.
+
 Examples
 --------
 >>> from fugue_lab import Normal, observe, sample
@@ -51,7 +58,7 @@ from fugue_lab.inference._chunks import (
     spawn_seeds,
 )
 from fugue_lab.runtime.handlers import PriorHandler, run
-from fugue_lab.runtime.pool import PooledPriorHandler, TracePool
+from fugue_lab.runtime.memory import PooledPriorHandler, TracePool
 from fugue_lab.runtime.trace import Trace
 
 __all__ = [

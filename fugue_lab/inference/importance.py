@@ -16,7 +16,7 @@ Examples
 ...     observe("y", Normal(mu, 1.0), 1.0)
 >>> r = importance_sampling(model, 20_000, rng=np.random.default_rng(0))
 >>> exact = -0.5 * np.log(2 * np.pi * 2.0) - 0.25       # y ~ N(0, sqrt(2))
->>> abs(r.log_evidence - exact) < 0.02, abs(r.mean("mu") - 0.5) < 0.03
+>>> bool(abs(r.log_evidence - exact) < 0.02), abs(r.mean("mu") - 0.5) < 0.03
 (True, True)
 """
 

@@ -394,16 +394,11 @@ class _SiteMove:
         if self.kernel.site_proposals.get(self.site) is not proposal:
             self.kernel.site_proposals[self.site] = proposal
         site_state = self.site_state
-        if proposal.adaptive and site_state is None:
+        if site_state is None:
             site_state = SiteState(float(proposal.initial_scale(dist)), 0)
             self.site_state = site_state
         self.adaptive = proposal.adaptive
-        return proposal.propose(
-            self.rng, value, dist, site_state if site_state is not None else _NO_SCALE
-        )
-
-
-_NO_SCALE = SiteState(math.nan, 0)
+        return proposal.propose(self.rng, value, dist, site_state)
 
 
 def _first_other(values: list, current: Any) -> Any:

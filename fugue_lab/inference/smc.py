@@ -48,7 +48,7 @@ from immutables import Map
 
 from fugue_lab.core.numerical import log_sum_exp, normalize_log_probs
 from fugue_lab.errors import DegenerateWeightsError, InvalidParameterError
-from fugue_lab.inference.mh import MHState, SingleSiteMH, _values_of
+from fugue_lab.inference.mh import TARGET_ACCEPTANCE, MHState, SingleSiteMH, _values_of
 from fugue_lab.inference.proposals import (
     LogRandomWalk,
     Proposal,
@@ -138,12 +138,17 @@ class SMCState(NamedTuple):
         The current temperature β.
     log_evidence
         The running log-evidence estimate (the sum of the increments so far).
+    scale_factors
+        Address -> the multiplier of the population standard deviation that
+        gives that site's random-walk scale; tuned from step to step toward
+        acceptance 0.44.
     """
 
     particles: tuple[MHState, ...]
     log_weights: np.ndarray
     temperature: float
     log_evidence: float
+    scale_factors: Map = Map()
 
 
 class SMCInfo(NamedTuple):
@@ -283,7 +288,7 @@ class TemperedSMC:
                 "under every prior draw, so there is nothing to weight"
             )
         log_w = np.full(n_particles, -math.log(n_particles))
-        return SMCState(tuple(particles), log_w, 0.0, 0.0)
+        return SMCState(tuple(particles), log_w, 0.0, 0.0, Map())
 
     @staticmethod
     def _log_likelihoods(particles: Any) -> np.ndarray:
@@ -326,12 +331,20 @@ class TemperedSMC:
             idx = resample(config.resampling, rng, np.exp(log_w), n)
             particles = tuple(particles[i] for i in idx)
             log_w = np.full(n, -math.log(n))
-        particles, rate = self._rejuvenate(rng, particles, log_w, new_beta)
-        new_state = SMCState(particles, log_w, new_beta, state.log_evidence + increment)
+        particles, rate, factors = self._rejuvenate(
+            rng, particles, log_w, new_beta, state.scale_factors
+        )
+        new_state = SMCState(particles, log_w, new_beta, state.log_evidence + increment, factors)
         return new_state, SMCInfo(new_beta, ess, resampled, rate, increment)
 
-    def _scales(self, particles: tuple[MHState, ...], log_w: np.ndarray, addresses: list[str]):
-        """Per-site random-walk scales from the weighted particle population."""
+    def _scales(
+        self,
+        particles: tuple[MHState, ...],
+        log_w: np.ndarray,
+        addresses: list[str],
+        factors: Map,
+    ) -> dict[str, SiteState]:
+        """Per-site random-walk scales: a factor times the population's standard deviation."""
         sites = dict(particles[0].sites)
         proposals = self.kernel.site_proposals
         w = np.exp(log_w)
@@ -357,7 +370,7 @@ class TemperedSMC:
             m = float(wv @ x)
             sd = math.sqrt(max(float(wv @ (x - m) ** 2), 0.0))
             if math.isfinite(sd) and sd > 0.0:
-                sites[a] = SiteState(sd, 0)
+                sites[a] = SiteState(sd * factors.get(a, 1.0), 0)
         return sites
 
     def _rejuvenate(
@@ -366,7 +379,8 @@ class TemperedSMC:
         particles: tuple[MHState, ...],
         log_w: np.ndarray,
         temperature: float,
-    ) -> tuple[tuple[MHState, ...], float]:
+        factors: Map,
+    ) -> tuple[tuple[MHState, ...], float, Map]:
         sweeps = self.config.rejuvenation_steps
         first = particles[0].addresses
         if all(p.addresses is first or p.addresses == first for p in particles):
@@ -376,22 +390,30 @@ class TemperedSMC:
             for p in particles:
                 seen.update(dict.fromkeys(p.addresses))
             addresses = list(seen)
-        sites = Map(self._scales(particles, log_w, addresses)) if sweeps else Map()
+        sites = Map(self._scales(particles, log_w, addresses, factors)) if sweeps else Map()
         step = self.kernel.step
         moved = []
-        n_moves = 0
-        n_accepted = 0
+        tried = dict.fromkeys(addresses, 0)
+        accepted = dict.fromkeys(addresses, 0)
         for p in particles:
             p = p._replace(temperature=temperature, sites=sites, adapting=False)
             for _ in range(sweeps):
                 for a in addresses:
                     if a in p.trace.choices:
                         p, info = step(rng, p, a)
-                        n_moves += 1
-                        n_accepted += info.accepted
+                        tried[a] += 1
+                        accepted[a] += info.accepted
             moved.append(p)
-        rate = n_accepted / n_moves if n_moves else math.nan
-        return tuple(moved), rate
+        n_moves = sum(tried.values())
+        rate = sum(accepted.values()) / n_moves if n_moves else math.nan
+        # Tune each random-walk site's factor toward acceptance 0.44 for the next step.
+        with factors.mutate() as new_factors:
+            for a, n in tried.items():
+                if n and a in sites:
+                    log_f = math.log(factors.get(a, 1.0)) + accepted[a] / n - TARGET_ACCEPTANCE
+                    new_factors[a] = math.exp(min(max(log_f, -5.0), 5.0))
+            factors = new_factors.finish()
+        return tuple(moved), rate, factors
 
 
 def smc(

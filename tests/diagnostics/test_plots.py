@@ -105,7 +105,7 @@ def test_plot_returns_axes_and_changes_no_global_state(
 def test_plot_draws_on_the_given_axes(
     case: str, mcmc: MCMCResult, pool: TracePool, smc: SMCResult
 ) -> None:
-    fig, ax = plt.subplots()
+    _, ax = plt.subplots()
     n_figs = len(plt.get_fignums())
     calls = {
         "trace": lambda: plot_trace(mcmc, "mu", ax=ax),

@@ -7,6 +7,8 @@ module, rather than inside the test functions.
 
 from __future__ import annotations
 
+import threading
+
 from fugue_lab import Bernoulli, Normal, guard, observe, sample
 
 
@@ -47,10 +49,15 @@ def lucky(threshold: float) -> float:
 
 
 class StubbornError(Exception):
-    """An exception that cannot be unpickled (its __init__ needs two arguments)."""
+    """An exception that cannot be pickled: it holds a lock.
+
+    (An __init__ with extra required arguments is not enough: importing
+    ``distributed`` installs tblib's exception pickling, which rebuilds those.)
+    """
 
     def __init__(self, what: str, why: str) -> None:
         super().__init__(f"{what}: {why}")
+        self.lock = threading.Lock()
 
 
 def stubborn() -> float:

@@ -31,7 +31,7 @@ from fugue_lab.inference.batch import (
     run_batch,
     spawn_seeds,
 )
-from fugue_lab.runtime.pool import TracePool
+from fugue_lab.runtime.memory import TracePool
 
 SEED = 20261125
 
@@ -363,8 +363,19 @@ def test_unpicklable_exception_from_a_worker_process(process_pool):
     assert run_batch(bm.prior3, 10, seed=0, executor=process_pool, progress=False).n == 10
 
 
+def test_unpicklable_exception_with_tblib_installed():
+    # Importing distributed installs tblib's exception pickling in this process and in
+    # workers forked after it, which pickles an exception's __context__ chain too.
+    pytest.importorskip("distributed")
+    with ProcessPoolExecutor(1) as fresh:
+        with pytest.raises(BatchError, match="StubbornError") as info:
+            run_batch(bm.stubborn, 10, seed=0, executor=fresh, progress=False)
+        assert isinstance(info.value.__cause__, _chunks.RemoteChunkError)
+        assert run_batch(bm.prior3, 10, seed=0, executor=fresh, progress=False).n == 10
+
+
 def test_unpicklable_return_value_names_the_fix(process_pool):
-    with pytest.raises(BatchError, match="define the model.*at module level") as info:
+    with pytest.raises(BatchError, match=r"define the model.*at module level") as info:
         run_batch(bm.returns_a_function, 10, seed=0, executor=process_pool, progress=False)
     assert info.value.chunk_index == 0
     assert "pickle" in str(info.value.__cause__).lower()
