@@ -91,11 +91,18 @@ def w1(number: int, repeat: int, floors: Any) -> dict[str, float]:
 
     for fn in (run_plain, run_pooled):  # warm-up
         fn()
-    plain_t, pooled_t, floor_t, pair_t, alloc_t = [], [], [], [], []
-    for _ in range(repeat):  # interleaved, so that drift hits every variant alike
-        plain_t.append(median_seconds(run_plain, number, 1))
-        pooled_t.append(median_seconds(run_pooled, number, 1))
-        floor_t.append(floors.floor_prior3(number, seed=0))
+    plain_t, pooled_t, floor_t, pair_t, alloc_t, ratios = [], [], [], [], [], []
+    for i in range(repeat):
+        # Short loops, interleaved and in alternating order, so that the load of a shared
+        # machine hits every variant alike; the ratio is the median of back-to-back pairs.
+        if i % 2:
+            pooled_t.append(median_seconds(run_pooled, number, 1))
+            plain_t.append(median_seconds(run_plain, number, 1))
+        else:
+            plain_t.append(median_seconds(run_plain, number, 1))
+            pooled_t.append(median_seconds(run_pooled, number, 1))
+        ratios.append(pooled_t[-1] / plain_t[-1])
+        floor_t.append(floors.floor_prior3(number, seed=i))
         pair_t.append(median_seconds(get_put, number, 1))
         alloc_t.append(median_seconds(Trace, number, 1))
     stats = pool.stats
@@ -105,6 +112,7 @@ def w1(number: int, repeat: int, floors: Any) -> dict[str, float]:
         "floor_us": statistics.median(floor_t) * 1e6,
         "get_put_us": statistics.median(pair_t) * 1e6,
         "new_trace_us": statistics.median(alloc_t) * 1e6,
+        "ratio": statistics.median(ratios),
         "hit_ratio": stats.hit_ratio,
         "gets": stats.total_gets,
         "peak_in_use": stats.peak_in_use,
@@ -176,12 +184,17 @@ def builder(n: int, number: int, repeat: int) -> dict[str, float]:
 
     if single() != batch():
         raise SystemExit("builder: batch and single adds built different traces")
-    single_t, batch_t = [], []
-    for _ in range(repeat):
-        single_t.append(median_seconds(single, number, 1))
-        batch_t.append(median_seconds(batch, number, 1))
+    single_t, batch_t, ratios = [], [], []
+    for i in range(repeat):  # interleaved, alternating order, paired ratios (as in w1)
+        if i % 2:
+            batch_t.append(median_seconds(batch, number, 1))
+            single_t.append(median_seconds(single, number, 1))
+        else:
+            single_t.append(median_seconds(single, number, 1))
+            batch_t.append(median_seconds(batch, number, 1))
+        ratios.append(single_t[-1] / batch_t[-1])
     s, b = statistics.median(single_t), statistics.median(batch_t)
-    return {"single_us": s * 1e6, "batch_us": b * 1e6, "ratio": s / b}
+    return {"single_us": s * 1e6, "batch_us": b * 1e6, "ratio": statistics.median(ratios)}
 
 
 def main() -> None:
@@ -192,7 +205,7 @@ def main() -> None:
     floors = load_floors()
 
     print(f"Python {sys.version.split()[0]}, NumPy {np.__version__}; medians of {repeat} repeats")
-    r = w1(number=20_000, repeat=repeat, floors=floors)
+    r = w1(number=2_000, repeat=5 * repeat, floors=floors)
     print("\nW1 prior3 (one prior execution with a full trace)")
     print(f"  {'variant':34s} {'us/exec':>8s} {'x floor':>8s}")
     for name, key in [
@@ -202,7 +215,7 @@ def main() -> None:
     ]:
         print(f"  {name:34s} {r[key]:8.3f} {r[key] / r['floor_us']:8.2f}")
     print(
-        f"  pooled / plain = {r['pooled_us'] / r['plain_us']:.3f}; hit ratio "
+        f"  pooled / plain = {r['ratio']:.3f} (median of paired repeats); hit ratio "
         f"{r['hit_ratio']:.6f} over {r['gets']} gets (peak in use {r['peak_in_use']})"
     )
     print(
@@ -219,11 +232,11 @@ def main() -> None:
             f"{w['dict_ns'] / w['cow_ns']:9.2f} {w['weight_error']:9.1e}"
         )
 
-    b = builder(100, number=2_000, repeat=repeat)
+    b = builder(100, number=200, repeat=5 * repeat)
     print("\nTraceBuilder, 100 choices (builder + build)")
     print(
         f"  100 add_sample calls {b['single_us']:.2f} us; one add_samples {b['batch_us']:.2f} us; "
-        f"batch is {b['ratio']:.1f}x faster"
+        f"batch is {b['ratio']:.2f}x as fast (median of paired repeats)"
     )
     if not math.isfinite(b["ratio"]):
         raise SystemExit("builder: no timing")

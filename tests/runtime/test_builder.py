@@ -72,11 +72,7 @@ def test_built_trace_rescores_to_its_own_weights() -> None:
     """A builder fed ScoreHandler's view of the values gives the weights a re-run gives."""
     _, trace = run(PriorHandler(np.random.default_rng(11)), mixed_model, 5)
     _, rescored = run(ScoreHandler(trace), mixed_model, 5)
-    built = (
-        TraceBuilder()
-        .add_samples(*_records(trace))
-        .add_factor(-0.75)
-    )
+    built = TraceBuilder().add_samples(*_records(trace)).add_factor(-0.75)
     for address, log_lik in trace.observations.items():
         built.add_observation(log_lik, address)
     assert built.build().total_log_weight == rescored.total_log_weight

@@ -288,8 +288,9 @@ def test_history_snapshots_every_k_gets() -> None:
     assert all(isinstance(s, PoolSnapshot) for s in history)
     assert [s.timestamp for s in history] == sorted(s.timestamp for s in history)
     # Each snapshot is taken inside get(), before that get's trace is put back.
-    assert history[1].stats == PoolStats(hits=5, misses=1, returns=5, drops=0, in_use=1,
-                                         peak_in_use=1)
+    assert history[1].stats == PoolStats(
+        hits=5, misses=1, returns=5, drops=0, in_use=1, peak_in_use=1
+    )
     row = history[1].as_row()
     assert row["total_gets"] == 6 and row["hit_ratio"] == pytest.approx(5 / 6)
     assert set(row) >= {"timestamp_s", "hits", "misses", "in_use", "peak_in_use"}
@@ -379,8 +380,7 @@ def test_put_can_recycle_the_arrays_of_a_batched_trace() -> None:
     trace.log_prior = log_prior
     pool.put(trace, recycle_arrays=True)
     assert pool.buffer_stats.held == 3
-    assert {id(pool.get_buffer(5)) for _ in range(3)} == {id(values), id(log_probs),
-                                                          id(log_prior)}
+    assert {id(pool.get_buffer(5)) for _ in range(3)} == {id(values), id(log_probs), id(log_prior)}
     assert trace == Trace()
 
 
