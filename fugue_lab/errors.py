@@ -16,6 +16,7 @@ from __future__ import annotations
 
 __all__ = [
     "AddressConflictError",
+    "ArgumentTypeError",
     "BatchError",
     "DegenerateWeightsError",
     "FugueLabError",
@@ -98,6 +99,26 @@ class TypeMismatchError(FugueLabError, TypeError):
         super().__init__(
             f"address {address!r}: expected a {expected} value, "
             f"got {type(actual).__name__} {actual!r}"
+        )
+
+
+class ArgumentTypeError(FugueLabError, TypeError):
+    """An argument is of the wrong kind (a list where a TracePool was expected, say).
+
+    Mirrors :class:`InvalidParameterError` for types: it names the function, the
+    parameter, what arrived and what was expected.
+    """
+
+    def __init__(self, owner: str, name: str, value: object, expected: str) -> None:
+        self.owner = owner
+        self.name = name
+        self.value = value
+        self.expected = expected
+        shown = repr(value)
+        if len(shown) > 80:
+            shown = shown[:77] + "..."
+        super().__init__(
+            f"{owner}: {name} must be {expected}, got {type(value).__name__} {shown}"
         )
 
 

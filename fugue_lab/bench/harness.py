@@ -36,6 +36,7 @@ import numpy as np
 
 __all__ = [
     "MALLOC_NOTE",
+    "XLA_ONE_THREAD",
     "Timing",
     "environment",
     "finite_or_nan",
@@ -49,6 +50,9 @@ __all__ = [
 #: Environment variables whose prefix makes them worth reporting beside a timing.
 _KNOB_PREFIXES = ("OPENBLAS_", "OMP_", "MKL_", "MALLOC_", "GLIBC_TUNABLES", "XLA_FLAGS",
                   "PYTHONMALLOC", "NUMPY_", "JAX_")
+
+#: The XLA_FLAGS the suite sets (when JAX is not yet imported) to keep XLA on one CPU thread.
+XLA_ONE_THREAD = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
 
 MALLOC_NOTE = (
     "glibc malloc serves blocks >= M_MMAP_THRESHOLD (128 KiB, raised dynamically up to 32 MiB "
@@ -287,6 +291,8 @@ def format_environment(info: dict[str, Any] | None = None) -> str:
     peers = [f"{name} {info[name]}" for name in ("torch", "pyro", "jax", "numpyro") if name in info]
     if peers:
         lines.append("peers loaded: " + ", ".join(peers))
+    if knobs.get("XLA_FLAGS") == XLA_ONE_THREAD and "jax" in info:
+        lines.append("jax: XLA_FLAGS set to one CPU thread by the suite (it was unset)")
     if "torch_threads" in info:
         lines.append(
             f"torch threads: {info['torch_threads']} (the suite times torch with 1 thread)"

@@ -44,7 +44,7 @@ from typing import Any
 import numpy as np
 
 from fugue_lab.bench import floors
-from fugue_lab.bench.harness import Timing, time_call
+from fugue_lab.bench.harness import XLA_ONE_THREAD, Timing, time_call
 from fugue_lab.bench.workloads import (
     EXACT,
     BenchConfig,
@@ -59,8 +59,6 @@ __all__ = ["PEERS", "available", "peer_rows"]
 
 #: peer name -> the modules it needs.
 PEERS = {"pyro": ("torch", "pyro"), "numpyro": ("jax", "numpyro")}
-
-_XLA_ONE_THREAD = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
 
 
 def available() -> dict[str, bool]:
@@ -92,7 +90,7 @@ def _torch_one_thread() -> Iterator[Any]:
 def _import_jax() -> Any:
     """Import JAX on one CPU thread, with float64 (the suite's NumPy path is float64)."""
     if "jax" not in sys.modules and "XLA_FLAGS" not in os.environ:
-        os.environ["XLA_FLAGS"] = _XLA_ONE_THREAD
+        os.environ["XLA_FLAGS"] = XLA_ONE_THREAD
     import jax
 
     jax.config.update("jax_enable_x64", True)
@@ -340,11 +338,14 @@ def peer_rows(
         except Exception as exc:  # a broken peer install must not stop the suite
             rows.append(make_row("all", "peer", name, 0, status="error",
                                  note=f"{type(exc).__name__}: {exc}"))
-    for key, label in (("W4", "W4 smc20"), ("W5", "W5 cow")):
+    reasons = {
+        "W4": ("W4 smc20", "no comparable algorithm: Pyro's SMCFilter is for state-space models "
+                           "(no likelihood tempering), NumPyro has no SMC"),
+        "W5": ("W5 cow", "nothing comparable: neither Pyro nor NumPyro has a copy-on-write "
+                         "trace (their traces are plain dicts: the python-dict row)"),
+    }
+    for key, (label, reason) in reasons.items():
         if key in workloads:
-            rows.append(skipped(label, "peer", "pyro, numpyro", 0,
-                                "no comparable algorithm in Pyro or NumPyro (Pyro's SMCFilter is "
-                                "for state-space models; NumPyro has no SMC; neither has a "
-                                "copy-on-write trace)"))
+            rows.append(skipped(label, "peer", "pyro, numpyro", 0, reason))
     return rows
 

@@ -210,6 +210,7 @@ def format_frame(frame: Any, *, wide: bool = False) -> str:
         "E[mu]": frame["posterior_mean_mu"].map(lambda v: "" if v != v else f"{v:.3f}"),
         "ess": frame["ess"].map(lambda v: "" if v != v else f"{v:.3g}"),
         "hit": frame["hit_ratio"].map(lambda v: "" if v != v else f"{v:.4f}"),
+        "peak MB": frame["peak_bytes"].map(lambda v: "" if v != v else f"{v / 1e6:.4g}"),
         "ok": frame["check_ok"].map(lambda v: "" if v is None or v != v else str(bool(v))),
         "status": frame["status"],
     })

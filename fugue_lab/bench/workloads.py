@@ -539,6 +539,53 @@ def _w2_case(config: BenchConfig, mode: str, n: int, reps: int, note: str, floor
                    measure_peak=big, **kwargs)
 
 
+#: W2 modes that time one run of the batched handler itself (WORKLOADS.md: "the batched
+#: (vectorized) handler, and the batched handler with a pool"), summary included.
+_W2_HANDLER_MODES: tuple[tuple[str, Any, bool, str], ...] = (
+    ("handler batched", np.float64, False, "one run of BatchedPriorHandler, no pool"),
+    ("handler batched+pool", np.float64, True,
+     "one run of BatchedPriorHandler with a warmed TracePool (buffers recycled)"),
+    ("handler float32", np.float32, False, "one run of BatchedPriorHandler in float32"),
+)
+
+
+def _w2_handler_case(config: BenchConfig, mode: str, n: int, reps: int, dtype: Any,
+                     pooled: bool, note: str, floor: Timing | None,
+                     big: bool) -> dict[str, Any]:
+    from fugue_lab.runtime.handlers import run
+
+    Batched = require("fugue_lab.runtime.batched", "BatchedPriorHandler", "the batched issue")
+    pool = require("fugue_lab.runtime.memory", "TracePool", "the memory issue")(8) if pooled \
+        else None
+    handler = Batched(np.random.default_rng(config.seed), n, dtype=dtype, pool=pool)
+
+    def once() -> tuple[float, float, float]:
+        _, trace = run(handler, is_vec100, W2_OBS)
+        # Likelihood weighting: the prior is the proposal, so the weight is the likelihood.
+        figures = _weighted_summary(trace.log_likelihood + trace.log_factors,
+                                    trace["mu"].value)
+        if pool is not None:
+            pool.put(trace, recycle_arrays=True)
+        return figures
+
+    timing = time_call(once, repeats=reps, warmup=2 if pooled else 1)
+    log_z, mean, ess = timing.value
+    row = make_row("W2 is_vec100", mode, "fugue_lab", n, timing, log_evidence=log_z,
+                   posterior_mean_mu=mean, ess=ess,
+                   exact_log_evidence=EXACT["W2 log_evidence"], exact_mean_mu=EXACT["W2 mean_mu"],
+                   rust_anchor_s=RUST_ANCHORS_S.get(("W2 is_vec100", n), math.nan),
+                   throughput_per_s=n / timing.median_s,
+                   note=note + "; log evidence, mean and ESS computed from the trace, as the "
+                               "floor does")
+    if pool is not None:
+        row["hit_ratio"] = finite_or_nan(pool.buffer_stats.hit_ratio)
+        _append_note(row, "hit_ratio: the pool's buffer hit ratio")
+    if big:
+        row["peak_bytes"], _ = peak_bytes(once)
+        _append_note(row, "peak_bytes: tracemalloc peak of one warmed run")
+    return with_floor(row, "floor_is_vec100", floor)
+
+
 def w2_rows(config: BenchConfig) -> list[dict[str, Any]]:
     """W2 is_vec100: scalar per-particle IS, batched, batched + pool, float32; N=1e6 batched."""
     wl = "W2 is_vec100"
@@ -559,6 +606,9 @@ def w2_rows(config: BenchConfig) -> list[dict[str, Any]]:
             rows.append(guarded(wl, mode, "fugue_lab", n, partial(
                 _w2_case, config, mode, n, reps, note, "floor_is_vec100", numpy_floor, big,
                 extra)))
+        for mode, dtype, pooled, note in _W2_HANDLER_MODES[:2] if big else _W2_HANDLER_MODES:
+            rows.append(guarded(wl, mode, "fugue_lab", n, partial(
+                _w2_handler_case, config, mode, n, reps, dtype, pooled, note, numpy_floor, big)))
     return rows
 
 

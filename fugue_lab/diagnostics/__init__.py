@@ -4,7 +4,9 @@ Three layers, as in ArviZ: NumPy kernels below (:mod:`fugue_lab.inference.mcmc_d
 functions that return tidy :class:`pandas.DataFrame` objects of raw floats
 (:func:`pool_frame`, :func:`trace_frame`, :func:`summary`, :func:`precision_sweep`,
 :meth:`PerformanceMonitor.frame`, :func:`to_frame`), and plots that take a frame
-or an object, an optional ``ax``, and return the Axes (``plot_*``).
+or an object, an optional ``ax``, and return the Axes (``plot_*``). The guide's
+topics (:mod:`fugue_lab.diagnostics.topics`) run on these, for ``fugue-lab tour``
+and the HTML report (:func:`write_report`).
 
 pandas, matplotlib and arviz are imported when first needed, so importing this
 package is cheap; a missing extra fails at the call with a message naming it.
@@ -37,7 +39,9 @@ from fugue_lab.diagnostics.plots import (
     plot_trace_characteristics,
     plot_weights,
 )
+from fugue_lab.diagnostics.pooling import PoolTrial, pool_trial, suggest_pool_size
 from fugue_lab.diagnostics.precision import available_functions, precision_sweep
+from fugue_lab.diagnostics.report import write_report
 from fugue_lab.diagnostics.summary import (
     smc_steps_frame,
     summary,
@@ -48,6 +52,7 @@ from fugue_lab.diagnostics.summary import (
 __all__ = [
     "ArgumentTypeError",
     "PerformanceMonitor",
+    "PoolTrial",
     "RunRecord",
     "available_functions",
     "plot_latency",
@@ -59,8 +64,10 @@ __all__ = [
     "plot_weights",
     "pointwise_log_likelihood",
     "pool_frame",
+    "pool_trial",
     "precision_sweep",
     "smc_steps_frame",
+    "suggest_pool_size",
     "summary",
     "to_frame",
     "to_inference_data",
@@ -68,4 +75,5 @@ __all__ = [
     "trace_size_bytes",
     "weighted_summary_stats",
     "weights_summary",
+    "write_report",
 ]

@@ -21,7 +21,7 @@ import math
 from types import ModuleType
 from typing import Any
 
-from fugue_lab.errors import FugueLabError, InvalidParameterError, MissingExtraError
+from fugue_lab.errors import ArgumentTypeError, InvalidParameterError, MissingExtraError
 
 __all__ = [
     "ArgumentTypeError",
@@ -31,26 +31,6 @@ __all__ = [
     "pyplot",
     "require",
 ]
-
-
-class ArgumentTypeError(FugueLabError, TypeError):
-    """An argument is of the wrong kind (a list where a TracePool was expected, say).
-
-    Mirrors :class:`~fugue_lab.errors.InvalidParameterError` for types: it names the
-    function, the parameter, what arrived and what was expected.
-    """
-
-    def __init__(self, owner: str, name: str, value: object, expected: str) -> None:
-        self.owner = owner
-        self.name = name
-        self.value = value
-        self.expected = expected
-        shown = repr(value)
-        if len(shown) > 80:
-            shown = shown[:77] + "..."
-        super().__init__(
-            f"{owner}: {name} must be {expected}, got {type(value).__name__} {shown}"
-        )
 
 
 def require(package: str, extra: str, feature: str) -> ModuleType:

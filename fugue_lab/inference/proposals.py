@@ -85,7 +85,7 @@ class Proposal(Protocol):
         ...
 
     def initial_scale(self, dist: Distribution) -> float:
-        """The scale a site starts with (used only when ``adaptive``)."""
+        """The scale a site starts with (optional: 1.0 when a proposal does not define it)."""
         ...
 
 

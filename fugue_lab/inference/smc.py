@@ -31,8 +31,8 @@ Examples
 ...     observe("y", Normal(mu, 0.5), 1.0)
 >>> r = smc(model, 200, rng=np.random.default_rng(0))
 >>> exact = -0.5 * np.log(2 * np.pi * 1.25) - 0.5 / 1.25   # y ~ N(0, sqrt(1.25))
->>> abs(r.log_evidence - exact) < 0.1, r.temperatures[-1]
-(True, np.float64(1.0))
+>>> bool(abs(r.log_evidence - exact) < 0.1), float(r.temperatures[-1])
+(True, 1.0)
 """
 
 from __future__ import annotations
@@ -395,8 +395,11 @@ class TemperedSMC:
         moved = []
         tried = dict.fromkeys(addresses, 0)
         accepted = dict.fromkeys(addresses, 0)
-        for p in particles:
+        for p, lw in zip(particles, log_w):
             p = p._replace(temperature=temperature, sites=sites, adapting=False)
+            if lw == _NEG_INF:  # weight 0: moving it would change nothing
+                moved.append(p)
+                continue
             for _ in range(sweeps):
                 for a in addresses:
                     if a in p.trace.choices:
@@ -426,6 +429,7 @@ def smc(
     config: SMCConfig | None = None,
     proposals: Mapping[str, Proposal] | None = None,
     keep_traces: bool = False,
+    batched: bool = False,
 ) -> SMCResult:
     """Tempered SMC from the prior (β = 0) to the posterior (β = 1).
 
@@ -445,7 +449,11 @@ def smc(
     proposals
         Address -> proposal for the rejuvenation moves.
     keep_traces
-        Keep the final particles' traces in ``result.traces``.
+        Keep the final particles' traces in ``result.traces`` (not with ``batched``).
+    batched
+        Execute the whole particle population at once with the batched handlers
+        (:func:`fugue_lab.inference.vectorized.batched_smc`, the same algorithm);
+        the model must run batched, and ``proposals`` is not supported.
 
     Returns
     -------
@@ -474,6 +482,8 @@ def smc(
     """
     if not isinstance(rng, np.random.Generator):
         raise TypeError(f"smc: rng must be a numpy.random.Generator, got {type(rng).__name__}")
+    if batched:
+        return _batched(model, n_particles, rng, args, kwargs, config, proposals, keep_traces)
     start = time.perf_counter()
     algo = TemperedSMC(model, args=args, kwargs=kwargs, config=config, proposals=proposals)
     state = algo.init(rng, n_particles)
@@ -505,4 +515,40 @@ def smc(
         n_initial_nonfinite=algo.n_initial_nonfinite,
         traces=traces,
         elapsed_s=time.perf_counter() - start,
+    )
+
+
+def _batched(
+    model: Callable[..., Any],
+    n_particles: int,
+    rng: np.random.Generator,
+    args: tuple,
+    kwargs: Mapping[str, Any] | None,
+    config: SMCConfig | None,
+    proposals: Mapping[str, Proposal] | None,
+    keep_traces: bool,
+) -> SMCResult:
+    """``smc(..., batched=True)``: the population as one batch (see ``vectorized.batched_smc``)."""
+    for name, value, ok in (("proposals", proposals, proposals is None),
+                            ("keep_traces", keep_traces, not keep_traces)):
+        if not ok:
+            raise InvalidParameterError(
+                "smc", name, value, "left at its default with batched=True"
+            )
+    if config is None:
+        config = SMCConfig()
+    if not isinstance(config, SMCConfig):
+        raise TypeError(f"config must be an SMCConfig, got {type(config).__name__}")
+    from fugue_lab.inference.vectorized import batched_smc
+
+    return batched_smc(
+        model,
+        n_particles,
+        rng=rng,
+        args=tuple(args),
+        kwargs=kwargs,
+        resampling=config.resampling,
+        ess_threshold=config.ess_threshold,
+        rejuvenation_steps=config.rejuvenation_steps,
+        max_steps=config.max_steps,
     )

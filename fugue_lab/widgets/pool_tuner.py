@@ -106,7 +106,7 @@ class PoolTuner:
         self.trial = trial
         self.frame = trial.stats
         row = trial.stats.iloc[0]
-        self._rows.append(row.to_dict())
+        self._rows.append(trial.stats.to_dict("records")[0])
         suggested = int(row["suggested_pool_size"])
         verdict = (
             "large enough: no drops" if int(row["drops"]) == 0

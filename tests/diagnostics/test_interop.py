@@ -161,3 +161,20 @@ def test_non_results_raise(bad: object) -> None:
         to_frame(bad)
     with pytest.raises(ArgumentTypeError):
         to_inference_data(bad)
+
+
+def test_a_real_mh_run_round_trips_and_agrees_with_arviz(tmp_path) -> None:
+    from fugue_lab.diagnostics import summary
+    from fugue_lab.inference.mh import mh_chains
+
+    result = mh_chains(model, 2, 300, 100, seed=5, args=(YS,))
+    idata = to_inference_data(result, model=model, args=(YS,))
+    path = tmp_path / "mh.nc"
+    idata.to_netcdf(str(path))
+    back = az.from_netcdf(str(path))
+    np.testing.assert_array_equal(back.posterior["mu"].to_numpy(), result.values["mu"])
+    np.testing.assert_array_equal(back.sample_stats["site"].to_numpy(),
+                                  result.sample_stats["site"])
+    theirs = az.summary(back, round_to="none")
+    np.testing.assert_allclose(summary(result).to_numpy(), theirs.to_numpy(dtype=float),
+                               rtol=1e-8)

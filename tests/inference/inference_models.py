@@ -70,7 +70,7 @@ def w2_model(ys: np.ndarray = W2_OBS) -> float:
     mu = sample("mu", Normal(0.0, 10.0))
     precision = sample("precision", Gamma(2.0, 1.0))
     with plate("data", len(ys)):
-        observe("y", Normal(mu, math.sqrt(1.0 / precision)), ys)
+        observe("y", Normal(mu, (1.0 / precision) ** 0.5), ys)  # batchable (no math.sqrt)
     return mu
 
 

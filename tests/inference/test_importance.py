@@ -118,7 +118,7 @@ def test_bad_particle_count_raises(n, rng):
 def test_bad_arguments_raise(rng):
     with pytest.raises(TypeError, match="n must be an int"):
         importance_sampling(im.normal_normal, 10.0, rng=rng)
-    with pytest.raises(TypeError, match="rng must be a numpy.random.Generator"):
+    with pytest.raises(TypeError, match=r"rng must be a numpy\.random\.Generator"):
         importance_sampling(im.normal_normal, 10, rng=0)
     with pytest.raises(TypeError, match="model must be callable"):
         importance_sampling("model", 10, rng=rng)
@@ -144,3 +144,20 @@ def test_missing_address_in_mean_raises(rng):
     r = importance_sampling(im.normal_normal, 10, rng=rng)
     with pytest.raises(LookupError, match="'nope'"):
         r.mean("nope")
+
+
+def test_batched_route_runs_the_vectorized_path():
+    from fugue_lab.inference.vectorized import batched_importance
+
+    a = importance_sampling(im.w2_model, 3000, rng=np.random.default_rng(6), batched=True,
+                            chunk_size=1000)
+    b = batched_importance(im.w2_model, 3000, rng=np.random.default_rng(6), chunk_size=1000)
+    np.testing.assert_array_equal(a.log_weights, b.log_weights)
+    np.testing.assert_array_equal(a.values["mu"], b.values["mu"])
+
+
+def test_batched_only_options_raise_without_it(rng):
+    with pytest.raises(InvalidParameterError, match="chunk_size must be None unless batched"):
+        importance_sampling(im.normal_normal, 10, rng=rng, chunk_size=5)
+    with pytest.raises(InvalidParameterError, match="keep_traces must be False with batched"):
+        importance_sampling(im.normal_normal, 10, rng=rng, batched=True, keep_traces=True)
