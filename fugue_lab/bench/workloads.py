@@ -152,7 +152,7 @@ class BenchConfig:
     @property
     def w3_lockstep(self) -> tuple[int, int, int]:
         """(chains, warm-up, kept) of the lockstep case."""
-        return (64, 100, 200) if self.quick else (64, 500, 1000)
+        return (64, 500, 1000)
 
     @property
     def w4_seeds(self) -> int:

@@ -67,7 +67,8 @@ import numpy as np
 from immutables import Map
 
 from fugue_lab.core.distributions import Distribution
-from fugue_lab.core.primitives import Handler, install
+from fugue_lab.core.primitives import _HANDLER as _ACTIVE_HANDLER
+from fugue_lab.core.primitives import Handler
 from fugue_lab.errors import (
     AddressConflictError,
     DegenerateWeightsError,
@@ -613,12 +614,19 @@ class SingleSiteMH:
 
     # -- one step -------------------------------------------------------------------------
     def _execute(self, handler: _ProposalHandler) -> bool:
-        """Run the model through ``handler``; False if the run was cut short (density 0)."""
+        """Run the model through ``handler``; False if the run was cut short (density 0).
+
+        The handler is private to this kernel and never installed twice, so it is
+        made active with the primitives' context variable directly: the checks of
+        :func:`~fugue_lab.core.primitives.install` cost a microsecond a proposal.
+        """
+        token = _ACTIVE_HANDLER.set(handler)
         try:
-            with install(handler):
-                self.model(*self.args, **self.kwargs)
+            self.model(*self.args, **self.kwargs)
         except _Reject:
             return False
+        finally:
+            _ACTIVE_HANDLER.reset(token)
         return True
 
     def step(
