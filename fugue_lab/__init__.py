@@ -42,6 +42,22 @@ from fugue_lab.core.distributions import (
     Weibull,
 )
 from fugue_lab.core.primitives import Handler, factor, guard, observe, plate, sample
+from fugue_lab.inference import (
+    ImportanceResult,
+    MCMCResult,
+    SMCConfig,
+    SMCResult,
+    importance_sampling,
+    mh_chain,
+    mh_chains,
+    run_batch,
+    smc,
+)
+from fugue_lab.runtime.batched import (
+    BatchedPriorHandler,
+    BatchedReplayHandler,
+    BatchedScoreHandler,
+)
 from fugue_lab.runtime.handlers import (
     PriorHandler,
     ReplayHandler,
@@ -50,11 +66,21 @@ from fugue_lab.runtime.handlers import (
     ScoreHandler,
     run,
 )
+from fugue_lab.runtime.memory import (
+    CowTrace,
+    PooledPriorHandler,
+    PoolStats,
+    TraceBuilder,
+    TracePool,
+)
 from fugue_lab.runtime.trace import Choice, Trace
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "BatchedPriorHandler",
+    "BatchedReplayHandler",
+    "BatchedScoreHandler",
     "Bernoulli",
     "Beta",
     "Binomial",
@@ -62,33 +88,47 @@ __all__ = [
     "Cauchy",
     "ChiSquared",
     "Choice",
+    "CowTrace",
     "DiscreteUniform",
     "Distribution",
     "Exponential",
     "Gamma",
     "Handler",
+    "ImportanceResult",
     "InverseGamma",
     "Laplace",
     "LogNormal",
+    "MCMCResult",
     "Normal",
     "Poisson",
+    "PoolStats",
+    "PooledPriorHandler",
     "PriorHandler",
     "ReplayHandler",
+    "SMCConfig",
+    "SMCResult",
     "SafeReplayHandler",
     "SafeScoreHandler",
     "ScoreHandler",
     "StudentT",
     "Support",
     "Trace",
+    "TraceBuilder",
+    "TracePool",
     "Uniform",
     "Weibull",
     "__version__",
     "addr",
     "factor",
     "guard",
+    "importance_sampling",
+    "mh_chain",
+    "mh_chains",
     "observe",
     "plate",
     "run",
+    "run_batch",
     "sample",
     "scope",
+    "smc",
 ]

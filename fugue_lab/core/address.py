@@ -93,10 +93,20 @@ def addr(name: str, *indices: int | str) -> str:
     >>> addr("w", 2, 0)
     'w#2#0'
     """
-    text = escape(name)
+    text = _ESCAPED.get(name) if type(name) is str else None
+    if text is None:
+        text = escape(name)
+        if len(_ESCAPED) < _ESCAPED_MAX:
+            _ESCAPED[name] = text
     for index in indices:
-        text += INDEX_SEP + _index_text(index)
+        text += INDEX_SEP + (str(index) if type(index) is int else _index_text(index))
     return text
+
+
+#: Escaped forms of the names seen so far: models call addr() with the same few names
+#: in their hot loops, and a dict lookup is cheaper than scanning for reserved characters.
+_ESCAPED: dict[str, str] = {}
+_ESCAPED_MAX = 100_000
 
 
 def current_scope() -> str:

@@ -84,7 +84,27 @@ def _missing(address: str, values: Mapping[str, Any]) -> MissingAddressError:
     return MissingAddressError(address, values)
 
 
-class _WeightedParticles:
+class _Interop:
+    """``to_frame()`` and ``to_inference_data()`` (the diagnostics layer, imported on call).
+
+    The imports stay inside the methods so that the inference layer never loads
+    pandas or ArviZ at import time.
+    """
+
+    def to_frame(self, **kwargs: Any) -> Any:
+        """Tidy draws as a pandas DataFrame (see :func:`fugue_lab.diagnostics.to_frame`)."""
+        from fugue_lab.diagnostics.interop import to_frame
+
+        return to_frame(self, **kwargs)
+
+    def to_inference_data(self, **kwargs: Any) -> Any:
+        """An ArviZ InferenceData (see :func:`fugue_lab.diagnostics.to_inference_data`)."""
+        from fugue_lab.diagnostics.interop import to_inference_data
+
+        return to_inference_data(self, **kwargs)
+
+
+class _WeightedParticles(_Interop):
     """Shared reading API of weighted particle results (importance sampling, SMC)."""
 
     log_weights: np.ndarray
@@ -328,7 +348,7 @@ class SMCResult(_WeightedParticles):
         )
 
 
-class MCMCResult:
+class MCMCResult(_Interop):
     """Draws of one or more MCMC chains, with axes ``(chain, draw)``.
 
     Parameters
