@@ -208,6 +208,7 @@ def format_frame(frame: Any, *, wide: bool = False) -> str:
         "min-max": [f"{_scaled(a)}-{_scaled(b)}" if a == a else ""
                     for a, b in zip(frame["min_s"], frame["max_s"])],
         "x floor": frame["ratio_to_floor"].map(lambda r: "" if r != r else f"{r:.3g}"),
+        "min x": frame["min_ratio_to_floor"].map(lambda r: "" if r != r else f"{r:.3g}"),
         "rust": frame["rust_anchor_s"].map(_scaled),
         "log Z": frame["log_evidence"].map(lambda v: "" if v != v else f"{v:.2f}"),
         "E[mu]": frame["posterior_mean_mu"].map(lambda v: "" if v != v else f"{v:.3f}"),

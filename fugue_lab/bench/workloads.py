@@ -67,6 +67,7 @@ COLUMNS = (
     "floor_name",  # the floor this row is divided by
     "floor_s",  # its median, timed in the same process
     "ratio_to_floor",  # median_s / floor_s (NaN where a workload has no floor)
+    "min_ratio_to_floor",  # min_s / the floor's min_s: the best cases, less hurt by a busy machine
     "rust_anchor_s",  # Fugue (Rust) figure from WORKLOADS.md, not measured here
     "throughput_per_s",  # items per second; the note says which items
     "peak_bytes",  # tracemalloc peak of one run, where measured
@@ -225,6 +226,8 @@ def make_row(
     if timing is not None:
         row.update(repeats=timing.repeats, median_s=timing.median_s, min_s=timing.min_s,
                    max_s=timing.max_s)
+        if implementation == "floor":  # a floor's ratios to itself
+            row.update(ratio_to_floor=1.0, min_ratio_to_floor=1.0)
     row.update(fields)
     return row
 
@@ -242,6 +245,7 @@ def with_floor(row: dict[str, Any], name: str, floor: Timing | None) -> dict[str
     row["floor_s"] = floor.median_s
     if row["status"] == "ok" and floor.median_s > 0:
         row["ratio_to_floor"] = row["median_s"] / floor.median_s
+        row["min_ratio_to_floor"] = row["min_s"] / floor.min_s
     return row
 
 
@@ -325,15 +329,7 @@ def require_params(fn: Callable[..., Any], *names: str, why: str) -> None:
         )
 
 
-# -- reading results (the inference API is duck-typed here) -----------------------------------
-def _attr(obj: Any, *names: str) -> Any:
-    for name in names:
-        value = getattr(obj, name, None)
-        if value is not None:
-            return value() if callable(value) and not isinstance(value, np.ndarray) else value
-    return None
-
-
+# -- reading results ---------------------------------------------------------------------------
 def _weighted_summary(log_w: np.ndarray, mu: np.ndarray) -> tuple[float, float, float]:
     """(log evidence, weighted mean of mu, Kish ESS) from log weights and mu draws."""
     log_w = np.asarray(log_w, dtype=np.float64)
@@ -349,46 +345,14 @@ def _weighted_summary(log_w: np.ndarray, mu: np.ndarray) -> tuple[float, float, 
 
 
 def is_figures(result: Any, site: str = "mu") -> tuple[float, float, float]:
-    """(log evidence, posterior mean of ``site``, ESS) of an importance-sampling result."""
-    log_z = _attr(result, "log_evidence", "log_marginal_likelihood")
-    ess = _attr(result, "ess", "effective_sample_size")
-    mean = None
-    for getter in ("mean", "posterior_mean", "expectation"):
-        fn = getattr(result, getter, None)
-        if callable(fn):
-            with contextlib.suppress(Exception):
-                mean = fn(site)
-                break
-    if mean is None or log_z is None or ess is None:
-        log_w = _attr(result, "log_weights")
-        values = None
-        for getter in ("values", "get_values", "samples"):
-            fn = getattr(result, getter, None)
-            if callable(fn):
-                with contextlib.suppress(Exception):
-                    values = fn(site)
-                    break
-        if log_w is not None and values is not None:
-            lz, m, e = _weighted_summary(log_w, values)
-            log_z = lz if log_z is None else log_z
-            mean = m if mean is None else mean
-            ess = e if ess is None else ess
-    return finite_or_nan(log_z), finite_or_nan(mean), finite_or_nan(ess)
+    """(log evidence, posterior mean of ``site``, Kish ESS) of an ``ImportanceResult``."""
+    return (finite_or_nan(result.log_evidence), finite_or_nan(result.mean(site)),
+            finite_or_nan(result.ess))
 
 
 def chain_draws(result: Any, site: str = "mu") -> np.ndarray:
-    """The kept draws of ``site`` from an MH result (shape (draws,) or (chains, draws))."""
-    for getter in ("values", "get_values", "samples", "draws", "get_samples"):
-        fn = getattr(result, getter, None)
-        if callable(fn):
-            with contextlib.suppress(Exception):
-                return np.asarray(fn(site), dtype=np.float64)
-        elif isinstance(fn, dict) and site in fn:
-            return np.asarray(fn[site], dtype=np.float64)
-    traces = getattr(result, "traces", None) or getattr(result, "samples", None)
-    if traces is not None:
-        return np.asarray([t.get_float(site) for t in traces], dtype=np.float64)
-    raise TypeError(f"cannot read the draws of {site!r} from {type(result).__name__}")
+    """The kept draws of ``site`` from an ``MCMCResult``, shape ``(chains, draws)``."""
+    return np.asarray(result.values[site], dtype=np.float64)
 
 
 def _ess(draws: np.ndarray) -> float:
@@ -484,6 +448,7 @@ def _is_row(wl: str, mode: str, n: int, config: BenchConfig, repeats: int, note:
     pool = extra.get("pool")
     if pool is not None and getattr(pool, "stats", None) is not None:
         row["hit_ratio"] = finite_or_nan(getattr(pool.stats, "hit_ratio", None))
+        _append_note(row, "hit_ratio: the pool's trace hit ratio")
     return with_floor(row, floor_name, floor)
 
 
@@ -523,10 +488,11 @@ def _w2_floor_rows(wl: str, n: int, config: BenchConfig, repeats: int,
 
 
 _W2_MODES: tuple[tuple[str, dict[str, Any], str], ...] = (
-    ("batched", {"batched": True}, "BatchedPriorHandler, no pool"),
+    ("batched", {"batched": True}, "importance_sampling(batched=True), default chunk size"),
     ("batched+pool", {"batched": True, "pool": "new"},
-     "BatchedPriorHandler with a warmed TracePool of array buffers"),
-    ("float32", {"batched": True, "dtype": np.float32}, "batched in single precision, no pool"),
+     "importance_sampling(batched=True, pool=TracePool(8)), the pool warmed by the warm-up call"),
+    ("float32", {"batched": True, "dtype": np.float32},
+     "importance_sampling(batched=True, dtype=np.float32)"),
 )
 
 
@@ -691,7 +657,7 @@ def _smc_config(**wanted: Any) -> Any:
 
 
 def _log_evidence(result: Any) -> float:
-    return finite_or_nan(_attr(result, "log_evidence", "log_marginal_likelihood"))
+    return finite_or_nan(result.log_evidence)
 
 
 def w4_rows(config: BenchConfig) -> list[dict[str, Any]]:

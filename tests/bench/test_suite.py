@@ -93,6 +93,7 @@ def test_floors_timed_and_ratios_consistent(quick_run: dict) -> None:
     np.testing.assert_allclose(
         with_ratio["ratio_to_floor"], with_ratio["median_s"] / with_ratio["floor_s"], rtol=1e-12
     )
+    assert with_ratio["min_ratio_to_floor"].notna().all()
     # W4 and W5 have no floor: no ratio.
     assert frame.loc[frame["workload"].isin(["W4 smc20", "W5 cow"]), "ratio_to_floor"].isna().all()
 
