@@ -759,12 +759,12 @@ def w5_rows(config: BenchConfig) -> list[dict[str, Any]]:
                 number: int = number, new_lp: float = new_lp, reps: int = reps,
                 dict_timing: Timing = dict_timing) -> dict[str, Any]:
             CowTrace = require("fugue_lab.runtime.memory", "CowTrace", "the memory issue")
-            base = _cow_from(CowTrace, trace)
+            base = CowTrace.from_trace(trace)
             before = base.total_log_weight
 
             def clone_and_change() -> Any:
                 clone = base.clone()
-                _cow_set(clone, target, _W5_NEW_VALUE, new_lp)
+                clone.set_choice(target, _W5_NEW_VALUE, new_lp)
                 return clone
 
             timing = time_call(clone_and_change, repeats=reps, number=number,
@@ -772,9 +772,9 @@ def w5_rows(config: BenchConfig) -> list[dict[str, Any]]:
             clone = timing.value
             expected = before - trace.choices[target].log_prob + new_lp
             ok = (
-                _cow_value(base, target) == trace.choices[target].value
+                base.get(target) == trace.choices[target].value
                 and base.total_log_weight == before
-                and _cow_value(clone, target) == _W5_NEW_VALUE
+                and clone.get(target) == _W5_NEW_VALUE
                 and math.isclose(clone.total_log_weight, expected, rel_tol=1e-12, abs_tol=1e-9)
             )
             speed = dict_timing.median_s / timing.median_s
@@ -786,27 +786,3 @@ def w5_rows(config: BenchConfig) -> list[dict[str, Any]]:
 
         rows.append(guarded(wl, "CowTrace clone + change", "fugue_lab", n_sites, cow))
     return rows
-
-
-def _cow_from(CowTrace: Any, trace: Any) -> Any:
-    for ctor in ("from_trace",):
-        fn = getattr(CowTrace, ctor, None)
-        if fn is not None:
-            return fn(trace)
-    return CowTrace(trace)
-
-
-def _cow_set(clone: Any, address: str, value: Any, log_prob: float) -> None:
-    for setter in ("set_choice", "set", "update", "with_choice"):
-        fn = getattr(clone, setter, None)
-        if fn is not None:
-            fn(address, value, log_prob)
-            return
-    raise TypeError(f"{type(clone).__name__} has no set_choice/set/update method")
-
-
-def _cow_value(trace: Any, address: str) -> Any:
-    getter = getattr(trace, "get", None)
-    if getter is not None:
-        return getter(address)
-    return trace[address].value

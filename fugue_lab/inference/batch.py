@@ -124,6 +124,8 @@ class BatchResult:
         The three log-weight accumulators of each run.
     log_weight
         Their sum, the total log weight of each run (as ``Trace.total_log_weight``).
+        This is *not* an importance weight: for prior draws that is
+        :attr:`importance_log_weight`.
     returns
         What the model returned (a numeric array when the returns are numbers,
         else an object array).
@@ -161,6 +163,15 @@ class BatchResult:
     def n(self) -> int:
         """The number of runs."""
         return len(self.log_weight)
+
+    @property
+    def importance_log_weight(self) -> np.ndarray:
+        """``log_likelihood + log_factors``: each run's weight as a draw from the prior.
+
+        The runs are prior draws, so the prior cancels from the importance weight;
+        ``log_mean_exp(result.importance_log_weight)`` estimates the log evidence.
+        """
+        return self.log_likelihood + self.log_factors
 
     @property
     def n_chunks(self) -> int:

@@ -549,3 +549,21 @@ def test_dask_cluster_takes_a_closure_and_names_a_failing_chunk(dask_executor):
                   executor=dask_executor, progress=False)
     assert info.value.chunk_index in failing
     assert isinstance(info.value.__cause__, ValueError)
+
+
+def test_importance_log_weight_leaves_out_the_prior():
+    from fugue_lab import Normal, observe, sample
+    from fugue_lab.core.numerical import log_mean_exp
+    from fugue_lab.inference.batch import run_batch
+
+    def model():
+        mu = sample("mu", Normal(0.0, 1.0))
+        observe("y", Normal(mu, 1.0), 1.0)
+
+    result = run_batch(model, 20_000, seed=3, progress=False)
+    np.testing.assert_array_equal(
+        result.importance_log_weight, result.log_likelihood + result.log_factors
+    )
+    exact = -0.5 * np.log(2 * np.pi * 2.0) - 0.25  # y ~ N(0, sqrt(2))
+    # the relative variance of the weights is below 1 here, so 0.03 is > 4 standard errors
+    assert abs(log_mean_exp(result.importance_log_weight) - exact) < 0.03
