@@ -1,4 +1,4 @@
-"""Log-space numerics with exact edge-case contracts (re-exported from :mod:`fugue_lab.core.numerical`).
+"""Log-space numerics with exact edge-case contracts (from :mod:`fugue_lab.core.numerical`).
 
 Examples
 --------
