@@ -36,10 +36,12 @@ def build_parser() -> argparse.ArgumentParser:
     tour.add_argument("--list", action="store_true", help="list the topics and exit")
     tour.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
 
-    bench = commands.add_parser(
-        "bench", help="run the reference workloads against the floors (docs/benchmarks.md)"
+    # The suite parses its own options (fugue-lab bench --help lists them).
+    commands.add_parser(
+        "bench",
+        add_help=False,
+        help="run the reference workloads against the floors (docs/benchmarks.md)",
     )
-    bench.add_argument("args", nargs=argparse.REMAINDER, help="options for the suite (--help)")
 
     report = commands.add_parser("report", help="write a self-contained HTML report")
     report.add_argument("--out", default="report.html", help="output path (default report.html)")
@@ -101,20 +103,24 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
-def _bench(args: argparse.Namespace) -> int:
+def _bench(argv: list[str]) -> int:
     from fugue_lab.bench.suite import main as bench_main
 
-    return int(bench_main(list(args.args)) or 0)
+    return int(bench_main(argv) or 0)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``fugue-lab`` console script; returns the exit code."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, rest = parser.parse_known_args(argv)
+    if args.command == "bench":
+        return _bench(rest)
+    if rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
     if args.command is None:
         parser.print_help()
         return 0
-    handlers = {"tour": _tour, "bench": _bench, "report": _report}
+    handlers = {"tour": _tour, "report": _report}
     return handlers[args.command](args)
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import importlib.util
 import inspect
 import math
 import time
@@ -294,12 +295,17 @@ class Unavailable(Exception):
 
 # -- feature detection -------------------------------------------------------------------------
 def find(module: str, name: str) -> Any:
-    """``module.name`` if both exist, else None (no ImportError swallowed into later errors)."""
+    """``module.name`` if both exist, else None.
+
+    A module that exists but fails to import raises (an error row), it is not "missing".
+    """
     try:
-        mod = importlib.import_module(module)
-    except ImportError:
+        spec = importlib.util.find_spec(module)
+    except ModuleNotFoundError:  # a parent package is missing
         return None
-    return getattr(mod, name, None)
+    if spec is None:
+        return None
+    return getattr(importlib.import_module(module), name, None)
 
 
 def require(module: str, name: str, why: str) -> Any:

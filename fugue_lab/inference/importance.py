@@ -55,6 +55,7 @@ def importance_sampling(
     batched: bool = False,
     chunk_size: int | None = None,
     pool: Any = None,
+    dtype: Any = None,
 ) -> ImportanceResult:
     """Run ``n`` prior executions of ``model`` and weight each by its likelihood.
 
@@ -79,6 +80,9 @@ def importance_sampling(
         Particles per batched execution and a
         :class:`~fugue_lab.runtime.pool.TracePool` whose buffers the chunks
         reuse (only with ``batched=True``).
+    dtype
+        ``np.float32`` runs the batched executions in single precision (only with
+        ``batched=True``; the default is ``np.float64``).
 
     Returns
     -------
@@ -88,7 +92,7 @@ def importance_sampling(
     Raises
     ------
     InvalidParameterError
-        If ``n < 1``, or ``chunk_size``, ``pool`` are given without ``batched=True``,
+        If ``n < 1``, or ``chunk_size``, ``pool``, ``dtype`` are given without ``batched=True``,
         or ``keep_traces`` with it.
     UnbatchableModelError
         With ``batched=True``, if the model cannot run batched.
@@ -130,9 +134,10 @@ def importance_sampling(
         from fugue_lab.inference.vectorized import batched_importance
 
         return batched_importance(
-            model, n, rng=rng, args=args, kwargs=kwargs, chunk_size=chunk_size, pool=pool
+            model, n, rng=rng, args=args, kwargs=kwargs, chunk_size=chunk_size, pool=pool,
+            dtype=np.float64 if dtype is None else dtype,
         )
-    for name, value in (("chunk_size", chunk_size), ("pool", pool)):
+    for name, value in (("chunk_size", chunk_size), ("pool", pool), ("dtype", dtype)):
         if value is not None:
             raise InvalidParameterError(
                 "importance_sampling", name, value, "None unless batched=True"
