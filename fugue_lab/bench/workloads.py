@@ -35,8 +35,9 @@ import numpy as np
 from fugue_lab.bench import floors
 from fugue_lab.bench.harness import Timing, finite_or_nan, peak_bytes, time_call, time_self_timed
 from fugue_lab.core.address import addr
-from fugue_lab.core.distributions import Gamma, Normal
-from fugue_lab.core.primitives import observe, plate, sample
+from fugue_lab.core.distributions import Normal
+from fugue_lab.core.primitives import sample
+from fugue_lab.models import EXACT, W2_OBS, is_vec100, prior3, reference_model
 
 __all__ = [
     "COLUMNS",
@@ -82,14 +83,6 @@ COLUMNS = (
     "note",
 )
 
-#: Exact values from WORKLOADS.md (numerical integration / closed forms).
-EXACT = {
-    "W2 log_evidence": -256.9617,
-    "W2 mean_mu": 4.9459,
-    "W3 mean_mu": 0.7506,
-    "W3 sd_mu": 0.2485,
-    "W4 log_evidence": -30.392,
-}
 
 #: Fugue (Rust) anchors from WORKLOADS.md, in seconds: Fugue 0.2.0 where it has the
 #: feature, else Fugue 0.1.0 (the pool, copy-on-write).  Medians on a 2-vCPU machine.
@@ -170,35 +163,7 @@ class BenchConfig:
 
 
 # -- the models --------------------------------------------------------------------------------
-#: W2's observations, y_i = 0.1 i for i < 100 (the floors' array).
-W2_OBS = floors.OBS_W2
-
-
-def prior3() -> float:
-    """W1: x ~ N(0, 1); y ~ N(x, 0.5); observe N(y, 0.1) at 1.5; return x."""
-    x = sample("x", Normal(0.0, 1.0))
-    y = sample("y", Normal(x, 0.5))
-    observe("obs", Normal(y, 0.1), 1.5)
-    return x
-
-
-def is_vec100(ys: np.ndarray) -> Any:
-    """W2: mu ~ N(0, 10); precision ~ Gamma(2, 1); y ~ N(mu, sqrt(1/precision)) in a plate."""
-    mu = sample("mu", Normal(0.0, 10.0))
-    precision = sample("precision", Gamma(2.0, 1.0))
-    sigma = np.sqrt(1.0 / precision)
-    with plate("obs", len(ys)):
-        observe("y", Normal(mu, sigma), ys)
-    return mu
-
-
-def reference_model(n_sites: int) -> Any:
-    """W3/W4: mu ~ N(0, 1); x_i ~ N(mu, 1), observe N(x_i, 0.5) at 0.2 i - 1, i < n_sites - 1."""
-    mu = sample("mu", Normal(0.0, 1.0))
-    for i in range(n_sites - 1):
-        x = sample(addr("x", i), Normal(mu, 1.0))
-        observe(addr("y", i), Normal(x, 0.5), 0.2 * i - 1.0)
-    return mu
+# prior3, is_vec100 and reference_model live in fugue_lab.models (shared with the topics).
 
 
 # -- rows --------------------------------------------------------------------------------------

@@ -39,10 +39,11 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 
 from fugue_lab.core import numerical
-from fugue_lab.core.distributions import Gamma, Normal
-from fugue_lab.core.primitives import factor, observe, plate, sample
+from fugue_lab.core.distributions import Normal
+from fugue_lab.core.primitives import factor
 from fugue_lab.diagnostics._deps import pandas
 from fugue_lab.errors import InvalidParameterError
+from fugue_lab.models import EXACT, W2_OBS, is_vec100, prior3, reference_model
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -81,31 +82,9 @@ class Topic:
 # --------------------------------------------------------------------------- workloads
 
 
-def prior3() -> float:
-    """W1 of WORKLOADS.md: two latent sites and one observation."""
-    x = sample("x", Normal(0.0, 1.0))
-    y = sample("y", Normal(x, 0.5))
-    observe("obs", Normal(y, 0.1), 1.5)
-    return x
-
-
-def w2(ys: np.ndarray) -> Any:
-    """W2 of WORKLOADS.md: a normal mean and precision, the data scored in one plate."""
-    mu = sample("mu", Normal(0.0, 10.0))
-    precision = sample("precision", Gamma(2.0, 1.0))
-    sigma = np.sqrt(1.0 / precision)
-    with plate("obs", len(ys)):
-        observe("y", Normal(mu, sigma), ys)
-    return mu
-
-
-def chain_model(n: int) -> float:
-    """W3 of WORKLOADS.md: mu and n - 1 latent x_i, each observed with noise."""
-    mu = sample("mu", Normal(0.0, 1.0))
-    for i in range(n - 1):
-        x = sample(f"x#{i}", Normal(mu, 1.0))
-        observe(f"y#{i}", Normal(x, 0.5), 0.2 * i - 1.0)
-    return mu
+#: W2 under its topic-local name (the models live in fugue_lab.models).
+w2 = is_vec100
+chain_model = reference_model
 
 
 def flaky(p_bad: float) -> float:
@@ -116,9 +95,9 @@ def flaky(p_bad: float) -> float:
     return x
 
 
-W2_DATA = 0.1 * np.arange(100.0)
+W2_DATA = W2_OBS
 #: Exact answers of WORKLOADS.md.
-W2_LOG_EVIDENCE, W3_MEAN, W3_SD = -256.9617, 0.7506, 0.2485
+W2_LOG_EVIDENCE, W3_MEAN, W3_SD = EXACT["W2 log_evidence"], EXACT["W3 mean_mu"], EXACT["W3 sd_mu"]
 
 
 def _best_time(fn: Callable[[], Any], repeat: int = 3) -> float:
