@@ -37,7 +37,14 @@ from fugue_lab.bench.harness import Timing, finite_or_nan, peak_bytes, time_call
 from fugue_lab.core.address import addr
 from fugue_lab.core.distributions import Normal
 from fugue_lab.core.primitives import sample
-from fugue_lab.models import EXACT, W2_OBS, is_vec100, prior3, reference_model
+from fugue_lab.models import (
+    EXACT,
+    W2_OBS,
+    is_vec100,
+    prior3,
+    reference_model,
+    reference_model_plate,
+)
 
 __all__ = [
     "COLUMNS",
@@ -593,28 +600,32 @@ def w3_rows(config: BenchConfig) -> list[dict[str, Any]]:
 
     chains, warmup, kept = config.w3_lockstep
 
-    def lockstep() -> dict[str, Any]:
+    def lockstep(model: Callable[..., Any], form: str) -> dict[str, Any]:
         mh_chains = require("fugue_lab.inference.mh", "mh_chains", "the inference issue")
         require_params(mh_chains, "vectorized", why="the batched issue (lockstep chains)")
         rng = np.random.default_rng(config.seed)
         quiet = {"progress": False} if accepts(mh_chains, "progress") else {}
         timing = time_call(
-            lambda: mh_chains(reference_model, chains, kept, warmup, rng=rng, args=(20,),
+            lambda: mh_chains(model, chains, kept, warmup, rng=rng, args=(20,),
                               vectorized=True, **quiet),
             repeats=config.repeats_slow, warmup=1)
         draws = chain_draws(timing.value)
         rate = chains * (warmup + kept) / timing.median_s
-        note = (f"mh_chains(vectorized=True), {chains} chains in lockstep, {warmup}+{kept}; "
-                "throughput = chain-iterations/s")
+        note = (f"mh_chains(vectorized=True), {chains} chains in lockstep, {warmup}+{kept}, "
+                f"the model {form}; throughput = chain-iterations/s")
         if math.isfinite(scalar_rate):
             note += f"; {rate / scalar_rate:.1f}x the scalar mh_chain's chain-iterations/s"
-        return make_row("W3 mh20", f"lockstep {chains} chains", "fugue_lab", warmup + kept,
-                        timing, posterior_mean_mu=float(draws.mean()), ess=_ess(draws),
+        mode = f"lockstep {chains} chains{'' if form == 'as a loop' else ' (plate)'}"
+        return make_row("W3 mh20", mode, "fugue_lab", warmup + kept, timing,
+                        posterior_mean_mu=float(draws.mean()), ess=_ess(draws),
                         exact_mean_mu=EXACT["W3 mean_mu"], throughput_per_s=rate,
                         floor_name="none", note=note)
 
-    rows.append(guarded("W3 mh20", f"lockstep {chains} chains", "fugue_lab", warmup + kept,
-                        lockstep))
+    for model, form in ((reference_model, "as a loop"),
+                        (reference_model_plate, "with its x_i in one plate")):
+        mode = f"lockstep {chains} chains{'' if form == 'as a loop' else ' (plate)'}"
+        rows.append(guarded("W3 mh20", mode, "fugue_lab", warmup + kept,
+                            partial(lockstep, model, form)))
     return rows
 
 
@@ -668,23 +679,27 @@ def w4_rows(config: BenchConfig) -> list[dict[str, Any]]:
                              f"{np.nanmax(arr):.2f}]"
                              + (f"; {n_bad} non-finite estimates" if n_bad else ""))
 
-    def batched() -> dict[str, Any]:
+    def batched(model: Callable[..., Any], form: str) -> dict[str, Any]:
         smc = require("fugue_lab.inference.smc", "smc", "the inference issue")
         require_params(smc, "batched", why="the batched issue")
         n = config.w4_batched_n
         cfg = _smc_config(**settings)
         rng = np.random.default_rng(config.seed)
         timing = time_call(
-            lambda: smc(reference_model, n, rng=rng, args=(20,), config=cfg, batched=True),
+            lambda: smc(model, n, rng=rng, args=(20,), config=cfg, batched=True),
             repeats=config.repeats_slow, warmup=1)
-        return make_row(wl, "batched", "fugue_lab", n, timing,
+        return make_row(wl, "batched" if form == "as a loop" else "batched (plate)",
+                        "fugue_lab", n, timing,
                         log_evidence=_log_evidence(timing.value),
                         exact_log_evidence=EXACT["W4 log_evidence"],
                         throughput_per_s=n / timing.median_s,
-                        note=f"{no_floor}; n = particles")
+                        note=f"{no_floor}; n = particles; the model {form}")
 
     return [guarded(wl, "scalar", "fugue_lab", 64, scalar),
-            guarded(wl, "batched", "fugue_lab", config.w4_batched_n, batched)]
+            guarded(wl, "batched", "fugue_lab", config.w4_batched_n,
+                    partial(batched, reference_model, "as a loop")),
+            guarded(wl, "batched (plate)", "fugue_lab", config.w4_batched_n,
+                    partial(batched, reference_model_plate, "with its x_i in one plate"))]
 
 
 # -- W5 ----------------------------------------------------------------------------------------
