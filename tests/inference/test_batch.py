@@ -551,6 +551,19 @@ def test_dask_cluster_takes_a_closure_and_names_a_failing_chunk(dask_executor):
     assert isinstance(info.value.__cause__, ValueError)
 
 
+@pytest.mark.slow
+def test_dask_cluster_runs_multi_chain_mh_like_a_local_run(dask_executor):
+    from fugue_lab.inference.mh import mh_chains
+
+    kwargs = dict(seed=SEED, progress=False)
+    local = mh_chains(bm.prior3, 3, 150, 50, **kwargs)
+    remote = mh_chains(bm.prior3, 3, 150, 50, executor=dask_executor, **kwargs)
+    for address in local.addresses:
+        np.testing.assert_array_equal(remote.values[address], local.values[address])
+    np.testing.assert_array_equal(remote.log_joint, local.log_joint)
+    assert remote.n_chains == 3 and remote.n_draws == 150
+
+
 def test_importance_log_weight_leaves_out_the_prior():
     from fugue_lab import Normal, observe, sample
     from fugue_lab.core.numerical import log_mean_exp
