@@ -530,6 +530,15 @@ class Distribution(ABC):
         True for distributions over integers or booleans.
     value_type
         The Python type of a scalar draw: ``float``, ``int`` or ``bool``.
+
+    Examples
+    --------
+    >>> isinstance(Normal(0.0, 1.0), Distribution)
+    True
+    >>> Normal(0.0, 1.0).support.kind, Poisson(3.0).support.kind, Beta(2.0, 2.0).support.kind
+    ('real', 'integer', 'interval')
+    >>> Poisson(3.0).is_discrete, Poisson(3.0).value_type.__name__
+    (True, 'int')
     """
 
     __slots__ = ("_batch_shape", "_scalar")

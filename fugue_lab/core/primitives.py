@@ -136,6 +136,19 @@ def install(handler: Handler) -> Iterator[Handler]:
         If the handler is already installed (a handler serves one run at a time).
     TypeError
         If ``handler`` is not a :class:`Handler`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fugue_lab import Normal, PriorHandler
+    >>> handler = PriorHandler(np.random.default_rng(0))
+    >>> handler.begin()
+    >>> with install(handler):
+    ...     x = sample("x", Normal(0.0, 1.0))
+    ...     active_handler() is handler
+    True
+    >>> list(handler.finish().choices), active_handler() is None
+    (['x'], True)
     """
     if not isinstance(handler, Handler):
         raise TypeError(

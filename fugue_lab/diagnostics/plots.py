@@ -88,6 +88,18 @@ def plot_pool(frame_or_pool: Any, ax: Any = None) -> Axes:
     -------
     matplotlib.axes.Axes
         The Axes holding the hit ratio (the in-use lines are on its twin).
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> from fugue_lab import TracePool
+    >>> pool = TracePool(4, history_every=1)
+    >>> for _ in range(3):
+    ...     pool.put(pool.get())
+    >>> ax = plot_pool(pool)
+    >>> ax.get_title(), ax.get_ylabel()
+    ('pool: hit ratio 0.667, drops 0, peak in use 1', 'hit ratio')
+    >>> plt.close(ax.figure)
     """
     from fugue_lab.diagnostics.frames import pool_frame
 
@@ -140,6 +152,16 @@ def plot_trace_characteristics(
     ------
     InvalidParameterError
         If ``x`` or ``y`` is not a column of the frame.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> from fugue_lab.runtime.trace import Choice, Trace
+    >>> good = [Trace({f"x{i}": Choice(f"x{i}", 0.5, -1.0) for i in range(n)}) for n in (1, 5)]
+    >>> ax = plot_trace_characteristics([*good, Trace(log_factors=-float("inf"))])
+    >>> ax.get_xlabel(), [t.get_text() for t in ax.get_legend().get_texts()]
+    ('n_choices', ['valid (2)', 'non-finite weight (1)'])
+    >>> plt.close(ax.figure)
     """
     from fugue_lab.diagnostics.frames import TRACE_COLUMNS, trace_frame
 
@@ -213,6 +235,16 @@ def plot_trace(result: Any, var_name: str | None = None, ax: Any = None) -> Axes
     ------
     MissingAddressError
         If ``var_name`` is not in the result.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> from fugue_lab import MCMCResult
+    >>> draws = np.random.default_rng(0).normal(size=(2, 100, 3))  # 2 chains, a 3-vector site
+    >>> ax = plot_trace(MCMCResult({"beta": draws}, {}), "beta[1]")
+    >>> ax.get_title(), len(ax.lines)
+    ('beta[1]', 2)
+    >>> plt.close(ax.figure)
     """
     name, a = _draws(result, var_name, "plot_trace")
     ax = _axes(ax, "plot_trace")
@@ -242,6 +274,16 @@ def plot_rank(result: Any, var_name: str | None = None, ax: Any = None, *, bins:
         The Axes to draw on (default: a new figure).
     bins
         Number of rank bins, an int >= 1.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> from fugue_lab import MCMCResult
+    >>> result = MCMCResult({"mu": np.random.default_rng(0).normal(size=(4, 200))}, {})
+    >>> ax = plot_rank(result, bins=10)
+    >>> ax.get_title(), len(ax.patches)  # 4 chains x 10 bins
+    ('mu: rank plot', 40)
+    >>> plt.close(ax.figure)
     """
     from scipy.stats import rankdata
 
@@ -292,6 +334,17 @@ def plot_weights(result: Any, ax: Any = None, *, kind: str = "weights") -> Axes:
         If ``result`` holds no weighted particles.
     InvalidParameterError
         If ``kind`` is unknown, or ``"ess"`` for an importance result.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> from fugue_lab import Normal, importance_sampling, observe, sample
+    >>> def model():
+    ...     observe("y", Normal(sample("mu", Normal(0.0, 1.0)), 1.0), 0.5)
+    >>> ax = plot_weights(importance_sampling(model, 200, rng=np.random.default_rng(0)))
+    >>> ax.get_title(), ax.get_yscale()
+    ('ESS 169.2 of 200; 0 zero-weight particles', 'log')
+    >>> plt.close(ax.figure)
     """
     from fugue_lab.inference.results import ImportanceResult, SMCResult
 
@@ -369,6 +422,17 @@ def plot_precision_sweep(
     infinite or NaN error (an overflow, a NaN, an exception) as a cross along
     the top. Naive functions are dashed, in the
     colour of their stable counterpart.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> from fugue_lab.diagnostics.precision import precision_sweep
+    >>> frame = precision_sweep(["log_sum_exp", "naive_log_sum_exp"], scales=[1.0, 1e3],
+    ...                         dtypes=["float64"], min_time_s=0)
+    >>> ax = plot_precision_sweep(frame)
+    >>> [t.get_text() for t in ax.get_legend().get_texts()]
+    ['log_sum_exp', 'naive_log_sum_exp']
+    >>> plt.close(ax.figure)
     """
     pd = pandas("plot_precision_sweep")
     from fugue_lab.diagnostics.precision import PRECISION_COLUMNS
@@ -461,6 +525,17 @@ def plot_latency(monitor_or_frame: Any, ax: Any = None) -> Axes:
         :meth:`~fugue_lab.diagnostics.monitor.PerformanceMonitor.frame`.
     ax
         The Axes to draw on (default: a new figure).
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"run": [0, 1, 2, 3], "label": ["fit", "fit", "predict", "predict"],
+    ...                       "latency_us": [10.0, 12.0, 30.0, 35.0]})
+    >>> ax = plot_latency(frame)  # or plot_latency(monitor)
+    >>> [t.get_text() for t in ax.get_legend().get_texts()]
+    ['fit', 'predict', 'p50 21 us', 'p99 34.85 us']
+    >>> plt.close(ax.figure)
     """
     from fugue_lab.diagnostics.monitor import PerformanceMonitor
 

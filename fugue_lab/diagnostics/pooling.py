@@ -153,6 +153,19 @@ def pool_trial(
         If a size or count is not an int >= 1.
     ArgumentTypeError
         If ``model`` is not callable.
+
+    Examples
+    --------
+    A pool smaller than the peak in use drops traces on return:
+
+    >>> from fugue_lab import Normal, sample
+    >>> def model():
+    ...     return sample("x", Normal(0.0, 1.0))
+    >>> trial = pool_trial(model, pool_size=2, batch_size=4, n_batches=3)
+    >>> trial.stats.loc[0, ["drops", "peak_in_use", "suggested_pool_size"]].tolist()
+    [6, 4, 4]
+    >>> len(trial.latency)  # one row per run
+    12
     """
     owner = "pool_trial"
     pd = pandas(owner)

@@ -169,6 +169,21 @@ def write_report(
     ------
     InvalidParameterError
         If a topic name is unknown.
+
+    Examples
+    --------
+    A topic can be your own: any ``run(quick, seed) -> TopicOutput``.
+
+    >>> import pathlib, tempfile
+    >>> import pandas as pd
+    >>> from fugue_lab.diagnostics.topics import Topic, TopicOutput
+    >>> def squares(quick=True, seed=0):
+    ...     return TopicOutput({"squares": pd.DataFrame({"n": [1, 2], "n2": [1, 4]})}, {}, ["Hi."])
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = write_report(pathlib.Path(tmp) / "sq.html", topics=[Topic("sq", "Sq", squares)])
+    ...     text = path.read_text(encoding="utf-8")
+    >>> path.name, text.count("<table"), "<li>Hi.</li>" in text
+    ('sq.html', 1, True)
     """
     text = render_html(topics, quick=quick, seed=seed)
     out = Path(path)

@@ -143,6 +143,18 @@ class BatchResult:
         batch (useful after ``seed=None``).
     traces
         The traces in run order with ``keep_traces=True``, else None.
+
+    Examples
+    --------
+    >>> from fugue_lab import Normal, run_batch, sample
+    >>> def model():
+    ...     return sample("x", Normal(0.0, 1.0))
+    >>> result = run_batch(model, 8, seed=0, progress=False)
+    >>> result.n, result.values["x"].shape, result.nonfinite["log_weight"]
+    (8, (8,), 0)
+    >>> again = run_batch(model, 8, seed=result.seed, progress=False)
+    >>> bool(np.array_equal(again.returns, result.values["x"]))
+    True
     """
 
     values: dict[str, np.ndarray]

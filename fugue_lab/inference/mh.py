@@ -225,7 +225,7 @@ class _InitHandler(ReplayHandler):
         base = self.base
         if address in base and dist.value_type is float and _kind(base[address]) is int:
             value = float(base[address])
-            self._record(address, value, dist.log_prob(value))
+            self.record(address, value, dist.log_prob(value))
             return value
         return super().on_sample(address, dist)
 

@@ -132,7 +132,26 @@ class RecordingHandler(Handler):
 
     Subclasses decide the value of a latent site in :meth:`on_sample`; this class
     records observations and factors, checks for duplicate addresses, and hands
-    the trace over in :meth:`finish`.
+    the trace over in :meth:`finish`.  ``on_sample`` records its choice with
+    ``self.record(address, value, log_prob)``, which also rejects a duplicate address.
+
+    Examples
+    --------
+    A handler that puts every latent site at its distribution's mean:
+
+    >>> from fugue_lab import Normal, observe, run, sample
+    >>> class MeanHandler(RecordingHandler):
+    ...     def on_sample(self, address, dist):
+    ...         value = dist.mean
+    ...         self.record(address, value, dist.log_prob(value))
+    ...         return value
+    >>> def model():
+    ...     x = sample("x", Normal(2.0, 1.0))
+    ...     observe("y", Normal(x, 1.0), 2.0)
+    ...     return x
+    >>> x, trace = run(MeanHandler(), model)
+    >>> x, trace.log_prior == trace.log_likelihood == Normal(0.0, 1.0).log_prob(0.0)
+    (2.0, True)
     """
 
     trace: Trace | None
@@ -144,7 +163,14 @@ class RecordingHandler(Handler):
         if self.trace is None:
             self.trace = Trace()
 
-    def _record(self, address: str, value: Any, log_prob: Any) -> None:
+    def record(self, address: str, value: Any, log_prob: Any) -> None:
+        """Record the latent site ``address`` with its value and log-density in this run's trace.
+
+        Raises
+        ------
+        AddressConflictError
+            If the address is already used in this run.
+        """
         trace = self.trace
         choices = trace.choices
         if address in choices or address in trace.observations:
@@ -333,7 +359,7 @@ class ReplayHandler(RecordingHandler):
             value = dist.sample(self.rng, size=plate_shape(dist)) if _PLATES.get() else (
                 dist.sample(self.rng)
             )
-        self._record(address, value, dist.log_prob(value))
+        self.record(address, value, dist.log_prob(value))
         return value
 
 
@@ -371,7 +397,7 @@ class ScoreHandler(RecordingHandler):
         value = base[address]
         if not conforms(dist, value):
             raise TypeMismatchError(address, dist.value_type.__name__, value)
-        self._record(address, value, dist.log_prob(value))
+        self.record(address, value, dist.log_prob(value))
         return value
 
 
@@ -390,7 +416,7 @@ class _SafeMixin:
 
     def _give_up(self, address: str, dist: Distribution) -> Any:
         value = _placeholder(dist)
-        self._record(address, value, _NEG_INF)  # type: ignore[attr-defined]
+        self.record(address, value, _NEG_INF)  # type: ignore[attr-defined]
         return value
 
 
@@ -429,7 +455,7 @@ class SafeReplayHandler(_SafeMixin, ReplayHandler):
             value = dist.sample(self.rng, size=plate_shape(dist)) if _PLATES.get() else (
                 dist.sample(self.rng)
             )
-        self._record(address, value, dist.log_prob(value))
+        self.record(address, value, dist.log_prob(value))
         return value
 
 
@@ -472,5 +498,5 @@ class SafeScoreHandler(_SafeMixin, ScoreHandler):
                 f"{dist.value_type.__name__}; the trace is weighted -inf",
             )
             return self._give_up(address, dist)
-        self._record(address, value, dist.log_prob(value))
+        self.record(address, value, dist.log_prob(value))
         return value

@@ -178,6 +178,18 @@ def pool_tuner(
         If ipywidgets is not installed (``pip install 'fugue_lab[lab]'``).
     ArgumentTypeError
         If ``model`` is not callable.
+
+    Examples
+    --------
+    >>> from fugue_lab import Normal, sample
+    >>> def model():
+    ...     return sample("x", Normal(0.0, 1.0))
+    >>> tuner = pool_tuner(model, pool_size=2, workers=1, batch_size=4, n_batches=3)
+    >>> tuner.frame is None, type(tuner.widget).__name__
+    (True, 'VBox')
+    >>> tuner.pool_size.value = 4
+    >>> int(tuner.run()["drops"].iloc[0]), len(tuner.history)
+    (0, 1)
     """
     if not callable(model):
         raise ArgumentTypeError(_FEATURE, "model", model, "a callable model")

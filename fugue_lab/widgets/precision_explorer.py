@@ -144,6 +144,14 @@ def precision_explorer(
         If ipywidgets is not installed (``pip install 'fugue_lab[lab]'``).
     InvalidParameterError
         If ``function`` or ``dtype`` is not one of the choices.
+
+    Examples
+    --------
+    >>> explorer = precision_explorer("log1p_exp", log10_range=(-5, 5), n_scales=3)
+    >>> explorer.function.value, explorer.frame is None
+    ('log1p_exp', True)
+    >>> explorer.scales()
+    array([1.e-05, 1.e+00, 1.e+05])
     """
     from fugue_lab.errors import InvalidParameterError
 
