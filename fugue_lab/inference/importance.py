@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from fugue_lab.core.validation import check_count, check_rng
 from fugue_lab.errors import FugueLabWarning, InvalidParameterError
 from fugue_lab.inference.results import ImportanceResult, stack_values
 from fugue_lab.runtime.handlers import PriorHandler, run
@@ -36,12 +37,6 @@ from fugue_lab.runtime.handlers import PriorHandler, run
 __all__ = ["importance_sampling"]
 
 
-def _check_n(owner: str, n: object) -> int:
-    if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)):
-        raise TypeError(f"{owner}: n must be an int, got {type(n).__name__} {n!r}")
-    if n < 1:
-        raise InvalidParameterError(owner, "n", n, ">= 1")
-    return int(n)
 
 
 def importance_sampling(
@@ -115,12 +110,8 @@ def importance_sampling(
     >>> r.values["p"].shape, abs(r.mean("p") - 0.6) < 0.02   # Beta(3, 2) has mean 0.6
     ((5000,), True)
     """
-    n = _check_n("importance_sampling", n)
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(
-            "importance_sampling: rng must be a numpy.random.Generator, "
-            f"got {type(rng).__name__} {rng!r}"
-        )
+    n = check_count("importance_sampling", "n", n)
+    check_rng("importance_sampling", rng)
     if not callable(model):
         raise TypeError(f"importance_sampling: model must be callable, got {type(model).__name__}")
     args = tuple(args)

@@ -69,6 +69,7 @@ from immutables import Map
 from fugue_lab.core.distributions import Distribution
 from fugue_lab.core.primitives import _HANDLER as _ACTIVE_HANDLER
 from fugue_lab.core.primitives import Handler
+from fugue_lab.core.validation import check_count, check_rng
 from fugue_lab.errors import (
     AddressConflictError,
     DegenerateWeightsError,
@@ -446,21 +447,8 @@ def _check_proposals(proposals: Mapping[str, Proposal] | None) -> dict[str, Prop
     return out
 
 
-def _check_count(owner: str, name: str, value: object, low: int) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{owner}: {name} must be an int, got {type(value).__name__} {value!r}")
-    if value < low:
-        raise InvalidParameterError(owner, name, value, f">= {low}")
-    return int(value)
 
 
-def _check_rng(owner: str, rng: object) -> np.random.Generator:
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(
-            f"{owner}: rng must be a numpy.random.Generator (e.g. numpy.random.default_rng(0)), "
-            f"got {type(rng).__name__} {rng!r}"
-        )
-    return rng
 
 
 class SingleSiteMH:
@@ -554,7 +542,7 @@ class SingleSiteMH:
         DegenerateWeightsError
             If no draw (or the given values) has a finite density.
         """
-        _check_rng("SingleSiteMH.init", rng)
+        check_rng("SingleSiteMH.init", rng)
         temperature = _check_temperature(temperature)
         if values is not None:
             base = values.values() if isinstance(values, (Trace, CowTrace)) else values
@@ -1098,9 +1086,9 @@ def mh_chain(
     >>> r.values["p"].shape, abs(r.mean("p") - 8 / 12) < 0.05
     ((1, 2000), True)
     """
-    n_samples = _check_count("mh_chain", "n_samples", n_samples, 1)
-    n_warmup = _check_count("mh_chain", "n_warmup", n_warmup, 0)
-    _check_rng("mh_chain", rng)
+    n_samples = check_count("mh_chain", "n_samples", n_samples, 1)
+    n_warmup = check_count("mh_chain", "n_warmup", n_warmup, 0)
+    check_rng("mh_chain", rng)
     kernel = SingleSiteMH(model, args=args, kwargs=kwargs, proposals=proposals, discrete=discrete)
     state = kernel.init(rng, values=init) if init is not None else None
     return merge_chains([run_chain(kernel, rng, n_samples, n_warmup, state)], n_warmup)
@@ -1184,15 +1172,15 @@ def mh_chains(
     >>> r.n_chains, r.n_draws
     (2, 500)
     """
-    n_chains = _check_count("mh_chains", "n_chains", n_chains, 1)
-    n_samples = _check_count("mh_chains", "n_samples", n_samples, 1)
-    n_warmup = _check_count("mh_chains", "n_warmup", n_warmup, 0)
+    n_chains = check_count("mh_chains", "n_chains", n_chains, 1)
+    n_samples = check_count("mh_chains", "n_samples", n_samples, 1)
+    n_warmup = check_count("mh_chains", "n_warmup", n_warmup, 0)
     if seed is not None and rng is not None:
         raise InvalidParameterError(
             "mh_chains", "rng", rng, "None when seed is given (pass one of seed or rng)"
         )
     if rng is not None:
-        seed = _check_rng("mh_chains", rng)
+        seed = check_rng("mh_chains", rng)
     if vectorized:
         for name, value, ok in (
             ("executor", executor, executor is None),

@@ -47,6 +47,7 @@ import numpy as np
 from immutables import Map
 
 from fugue_lab.core.numerical import log_sum_exp, normalize_log_probs
+from fugue_lab.core.validation import check_rng
 from fugue_lab.errors import DegenerateWeightsError, InvalidParameterError
 from fugue_lab.inference.mh import TARGET_ACCEPTANCE, MHState, SingleSiteMH, _values_of
 from fugue_lab.inference.proposals import (
@@ -480,8 +481,7 @@ def smc(
     >>> abs(r.mean("p") - 0.7) < 0.05          # Beta(7, 3)
     True
     """
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"smc: rng must be a numpy.random.Generator, got {type(rng).__name__}")
+    check_rng("smc", rng)
     if batched:
         return _batched(model, n_particles, rng, args, kwargs, config, proposals, keep_traces)
     start = time.perf_counter()

@@ -38,6 +38,7 @@ from numpy.typing import DTypeLike
 
 from fugue_lab.core.distributions import Distribution
 from fugue_lab.core.numerical import log_sum_exp, normalize_log_probs
+from fugue_lab.core.validation import check_count
 from fugue_lab.errors import DegenerateWeightsError, InvalidParameterError
 from fugue_lab.inference.resampling import resample
 from fugue_lab.inference.results import ImportanceResult, MCMCResult, SMCResult
@@ -66,12 +67,6 @@ TARGET_ACCEPTANCE = 0.44
 _ADAPT_EXPONENT = 0.6
 
 
-def _count(owner: str, name: str, value: object, low: int) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{owner}: {name} must be an int, got {type(value).__name__} {value!r}")
-    if value < low:
-        raise InvalidParameterError(owner, name, value, f">= {low}")
-    return int(value)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -123,8 +118,8 @@ def batched_importance(
     >>> round(r.mean("mu"), 2)
     0.5
     """
-    n = _count("importance_sampling", "n", n, 1)
-    chunk = DEFAULT_CHUNK_SIZE if chunk_size is None else _count(
+    n = check_count("importance_sampling", "n", n, 1)
+    chunk = DEFAULT_CHUNK_SIZE if chunk_size is None else check_count(
         "importance_sampling", "chunk_size", chunk_size, 1
     )
     kwargs = dict(kwargs or {})
@@ -263,7 +258,7 @@ class LockstepMH:
         dtype: DTypeLike = np.float64,
     ) -> None:
         self.model = model
-        self.n_chains = _count("mh_chains", "n_chains", n_chains, 1)
+        self.n_chains = check_count("mh_chains", "n_chains", n_chains, 1)
         self.args = tuple(args)
         self.kwargs = dict(kwargs or {})
         self.temperature = float(temperature)
@@ -460,8 +455,8 @@ def lockstep_mh_chains(
     >>> r.values["mu"].shape
     (16, 500)
     """
-    n_samples = _count("mh_chains", "n_samples", n_samples, 1)
-    n_warmup = _count("mh_chains", "n_warmup", n_warmup, 0)
+    n_samples = check_count("mh_chains", "n_samples", n_samples, 1)
+    n_warmup = check_count("mh_chains", "n_warmup", n_warmup, 0)
     kernel = LockstepMH(model, n_chains, args=args, kwargs=kwargs, dtype=dtype)
     started = time.perf_counter()
     state = kernel.init(rng)
@@ -577,7 +572,7 @@ def batched_smc(
     >>> bool(abs(r.log_evidence - exact) < 0.05)
     True
     """
-    n = _count("smc", "n_particles", n_particles, 1)
+    n = check_count("smc", "n_particles", n_particles, 1)
     started = time.perf_counter()
     kernel = LockstepMH(model, n, args=args, kwargs=kwargs, temperature=0.0, dtype=dtype)
     state = kernel.init(rng)

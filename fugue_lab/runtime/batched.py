@@ -60,6 +60,7 @@ from numpy.typing import DTypeLike
 
 from fugue_lab.core.distributions import Distribution, Normal
 from fugue_lab.core.primitives import Handler, current_plates
+from fugue_lab.core.validation import check_count, check_rng
 from fugue_lab.errors import (
     AddressConflictError,
     InvalidParameterError,
@@ -162,12 +163,6 @@ def particle_values(value: Any, n: int) -> Any:
     return value
 
 
-def _check_n(n: object) -> int:
-    if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)):
-        raise TypeError(f"n must be an int, got {type(n).__name__} {n!r}")
-    if n < 1:
-        raise InvalidParameterError("BatchedPriorHandler", "n", n, ">= 1")
-    return int(n)
 
 
 class _BatchedHandler(Handler):
@@ -180,13 +175,8 @@ class _BatchedHandler(Handler):
         dtype: DTypeLike = np.float64,
         pool: Any = None,
     ) -> None:
-        if rng is not None and not isinstance(rng, np.random.Generator):
-            raise TypeError(
-                "rng must be a numpy.random.Generator (e.g. numpy.random.default_rng(seed)), "
-                f"got {type(rng).__name__} {rng!r}"
-            )
-        self.rng = rng
-        self.n = _check_n(n)
+        self.rng = rng if rng is None else check_rng(None, rng)
+        self.n = check_count(type(self).__name__, "n", n)
         self.dtype = np.dtype(dtype)
         if self.dtype not in (np.dtype(np.float64), np.dtype(np.float32)):
             raise InvalidParameterError(

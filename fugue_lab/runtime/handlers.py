@@ -36,6 +36,7 @@ import numpy as np
 
 from fugue_lab.core.distributions import Distribution
 from fugue_lab.core.primitives import _HANDLER, _PLATES, Handler, install
+from fugue_lab.core.validation import check_rng
 from fugue_lab.errors import (
     AddressConflictError,
     FugueLabWarning,
@@ -225,7 +226,7 @@ class PriorHandler(RecordingHandler):
 
     def __init__(self, rng: np.random.Generator) -> None:
         super().__init__()
-        self.rng = _check_rng(rng)
+        self.rng = check_rng(None, rng)
 
     def on_sample(self, address: str, dist: Distribution) -> Any:
         trace = self.trace
@@ -254,13 +255,6 @@ def plate_shape(dist: Distribution) -> tuple[int, ...]:
     return tuple(np.broadcast_shapes(dist.batch_shape, sizes))
 
 
-def _check_rng(rng: object) -> np.random.Generator:
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(
-            "rng must be a numpy.random.Generator (e.g. numpy.random.default_rng(seed)), "
-            f"got {type(rng).__name__} {rng!r}"
-        )
-    return rng
 
 
 def _base_values(base: Trace | Mapping[str, Any]) -> Mapping[str, Any]:
@@ -346,7 +340,7 @@ class ReplayHandler(RecordingHandler):
 
     def __init__(self, rng: np.random.Generator, base: Trace | Mapping[str, Any]) -> None:
         super().__init__()
-        self.rng = _check_rng(rng)
+        self.rng = check_rng(None, rng)
         self.base = _base_values(base)
 
     def on_sample(self, address: str, dist: Distribution) -> Any:
