@@ -1119,6 +1119,7 @@ def mh_chains(
     init: Trace | CowTrace | Mapping[str, Any] | None = None,
     progress: bool = False,
     vectorized: bool = False,
+    dtype: Any = None,
 ) -> MCMCResult:
     """Run ``n_chains`` independent single-site MH chains, here or on an executor.
 
@@ -1150,6 +1151,9 @@ def mh_chains(
         the model must run batched, and ``executor``, ``proposals``, ``init`` and
         ``discrete="gibbs"`` are not supported.  The chains then share one
         random stream drawn from ``seed``.
+    dtype
+        ``np.float32`` runs the lockstep executions in single precision (only with
+        ``vectorized=True``; the default is ``np.float64``).
 
     Returns
     -------
@@ -1196,8 +1200,11 @@ def mh_chains(
 
         stream = np.random.default_rng(spawn_seeds(seed, 1, "mh_chains")[0])
         return lockstep_mh_chains(
-            model, n_chains, n_samples, n_warmup, rng=stream, args=tuple(args), kwargs=kwargs
+            model, n_chains, n_samples, n_warmup, rng=stream, args=tuple(args), kwargs=kwargs,
+            dtype=np.float64 if dtype is None else dtype,
         )
+    if dtype is not None:
+        raise InvalidParameterError("mh_chains", "dtype", dtype, "None unless vectorized=True")
     # Validate the kernel's arguments here, not in a worker.
     SingleSiteMH(model, args=args, kwargs=kwargs, proposals=proposals, discrete=discrete)
     check_picklable(executor, "mh_chains", model=model, args=args, kwargs=kwargs)

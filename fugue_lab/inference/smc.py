@@ -431,6 +431,7 @@ def smc(
     proposals: Mapping[str, Proposal] | None = None,
     keep_traces: bool = False,
     batched: bool = False,
+    dtype: Any = None,
 ) -> SMCResult:
     """Tempered SMC from the prior (β = 0) to the posterior (β = 1).
 
@@ -455,6 +456,9 @@ def smc(
         Execute the whole particle population at once with the batched handlers
         (:func:`fugue_lab.inference.vectorized.batched_smc`, the same algorithm);
         the model must run batched, and ``proposals`` is not supported.
+    dtype
+        ``np.float32`` runs the batched executions in single precision (only with
+        ``batched=True``; the default is ``np.float64``).
 
     Returns
     -------
@@ -483,7 +487,10 @@ def smc(
     """
     check_rng("smc", rng)
     if batched:
-        return _batched(model, n_particles, rng, args, kwargs, config, proposals, keep_traces)
+        return _batched(model, n_particles, rng, args, kwargs, config, proposals, keep_traces,
+                        np.float64 if dtype is None else dtype)
+    if dtype is not None:
+        raise InvalidParameterError("smc", "dtype", dtype, "None unless batched=True")
     start = time.perf_counter()
     algo = TemperedSMC(model, args=args, kwargs=kwargs, config=config, proposals=proposals)
     state = algo.init(rng, n_particles)
@@ -527,6 +534,7 @@ def _batched(
     config: SMCConfig | None,
     proposals: Mapping[str, Proposal] | None,
     keep_traces: bool,
+    dtype: Any,
 ) -> SMCResult:
     """``smc(..., batched=True)``: the population as one batch (see ``vectorized.batched_smc``)."""
     for name, value, ok in (("proposals", proposals, proposals is None),
@@ -551,4 +559,5 @@ def _batched(
         ess_threshold=config.ess_threshold,
         rejuvenation_steps=config.rejuvenation_steps,
         max_steps=config.max_steps,
+        dtype=dtype,
     )

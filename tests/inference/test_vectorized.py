@@ -162,3 +162,18 @@ def test_unbatchable_models_fail_clearly():
 
     with pytest.raises(UnbatchableModelError, match="'x'"):
         lockstep_mh_chains(branching, 4, 10, 0, rng=np.random.default_rng(0))
+
+
+def test_public_entry_points_take_dtype_for_their_batched_paths():
+    from fugue_lab import importance_sampling, mh_chains, smc
+
+    r = smc(w3, 64, rng=np.random.default_rng(0), batched=True, dtype=np.float32)
+    assert r.values["mu"].dtype == np.float32 and np.isfinite(r.log_evidence)
+    chains = mh_chains(w3, 4, 20, 10, seed=1, vectorized=True, dtype=np.float32)
+    assert chains.values["mu"].dtype == np.float32
+    with pytest.raises(InvalidParameterError, match="dtype"):
+        smc(w3, 8, rng=np.random.default_rng(0), dtype=np.float32)
+    with pytest.raises(InvalidParameterError, match="dtype"):
+        mh_chains(w3, 2, 5, 0, seed=1, dtype=np.float32)
+    with pytest.raises(InvalidParameterError, match="dtype"):
+        importance_sampling(w3, 8, rng=np.random.default_rng(0), dtype=np.float32)
