@@ -288,9 +288,8 @@ class _BatchedHandler(Handler):
 
     def on_observe(self, address: str, dist: Distribution, value: Any) -> None:
         self._check_new(address)
-        plates = current_plates()
-        if len(plates) > 1:
-            self._site_shape(address)  # raises the nested-plate error
+        shape, _ = self._site_shape(address)  # also refuses nested plates
+        self._check_layout(address, dist, shape)
         if isinstance(value, np.ndarray) and value.dtype.kind == "f" and value.dtype != self.dtype:
             value = value.astype(self.dtype)
         elif isinstance(value, (list, tuple)):

@@ -255,3 +255,13 @@ def test_pooled_run_reuses_the_same_buffers():
     _, t2 = run(BatchedPriorHandler(np.random.default_rng(1), 100, pool=pool), w2, YS)
     assert t2 is t1
     assert _arrays(t2) == first  # the very same arrays, refilled
+
+
+def test_flattened_particle_values_in_an_observation_are_refused(rng):
+    # a (n,) parameter would otherwise be summed as if it were data
+    def flattened():
+        x = sample("x", Normal(0.0, 1.0))
+        observe("y", Normal(x[:, 0], 1.0), 0.5)
+
+    with pytest.raises(UnbatchableModelError, match=r"site 'y'.*does not line up"):
+        run(BatchedPriorHandler(rng, 4), flattened)
