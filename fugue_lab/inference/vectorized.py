@@ -203,11 +203,15 @@ class _RecordingScore(BatchedScoreHandler):
 
 
 def _scalar_bound(bound: Any) -> float:
-    array = np.asarray(bound, dtype=np.float64)
-    if array.ndim == 0:
-        return float(array)
-    flat = array.reshape(-1)
-    return float(flat[0]) if np.all(flat == flat[0]) else math.nan
+    """A bound that is the same in every state (a number), else NaN (no reflection).
+
+    An array bound comes from parameters that depend on other sites: even when
+    the chains happen to share it now, it moves with them, so reflecting at it
+    would confine the chain to the initial bound.
+    """
+    if isinstance(bound, np.ndarray):
+        return float(bound) if bound.ndim == 0 else math.nan
+    return float(bound)
 
 
 def _reflect(x: np.ndarray, low: float, high: float) -> np.ndarray:
@@ -278,11 +282,18 @@ class LockstepMH:
         return trace, handler.dists
 
     def _target(self, log_prior, log_likelihood, log_factors) -> np.ndarray:
+        """``log_prior + temperature * (log_likelihood + log_factors)``, per chain.
+
+        Factors are tempered with the observations, as in the scalar SMC; at
+        temperature 0 the target is the prior alone (``0 * -inf`` is taken as 0).
+        """
+        if self.temperature == 0.0:
+            return np.asarray(log_prior, dtype=np.float64).copy()
         with np.errstate(invalid="ignore"):
-            tempered = self.temperature * log_likelihood if self.temperature != 1.0 else (
-                log_likelihood
-            )
-            return log_prior + tempered + log_factors
+            weight = log_likelihood + log_factors
+            if self.temperature != 1.0:
+                weight = self.temperature * weight
+            return log_prior + weight
 
     def init(self, rng: np.random.Generator, values: Mapping[str, Any] | None = None):
         """Start every chain from a prior draw (or from ``values``) with unit scales."""
@@ -576,7 +587,7 @@ def batched_smc(
     started = time.perf_counter()
     kernel = LockstepMH(model, n, args=args, kwargs=kwargs, temperature=0.0, dtype=dtype)
     state = kernel.init(rng)
-    n_initial_nonfinite = int((~np.isfinite(state.log_likelihood)).sum())
+    n_initial_nonfinite = int((~np.isfinite(_tempered_part(state))).sum())
     if n_initial_nonfinite == n:
         raise DegenerateWeightsError(
             f"smc: every one of the {n} initial particles has likelihood -inf or NaN: the "
@@ -589,7 +600,7 @@ def batched_smc(
     for _ in range(max_steps):
         if beta >= 1.0:
             break
-        log_lik = np.where(np.isnan(state.log_likelihood), -math.inf, state.log_likelihood)
+        log_lik = _tempered_part(state)
         new_beta = _next_temperature(log_w, log_lik, beta, target)
         with np.errstate(invalid="ignore"):
             inc = np.where(np.isneginf(log_lik), -math.inf, (new_beta - beta) * log_lik)
@@ -626,6 +637,13 @@ def batched_smc(
         n_initial_nonfinite=n_initial_nonfinite,
         elapsed_s=time.perf_counter() - started,
     )
+
+
+def _tempered_part(state: LockstepState) -> np.ndarray:
+    """What tempering raises to the power beta: observations and factors (NaN as -inf)."""
+    with np.errstate(invalid="ignore"):
+        part = state.log_likelihood + state.log_factors
+    return np.where(np.isnan(part), -math.inf, part)
 
 
 def _take(state: LockstepState, idx: np.ndarray) -> LockstepState:

@@ -299,13 +299,14 @@ class _BatchedHandler(Handler):
         self.trace.log_likelihood += log_lik
 
     def on_factor(self, log_weight: Any) -> None:
-        if isinstance(log_weight, np.ndarray) and log_weight.ndim == 1:
+        if isinstance(log_weight, BatchedValue) and log_weight.ndim == 1:
+            # derived from sampled values (x[:, 0], say): one entry per particle
             if log_weight.shape[0] != self.n:
                 raise UnbatchableModelError(
                     f"factor: a 1-D log weight must have one entry per particle ({self.n}), "
                     f"got shape {log_weight.shape}"
                 )
-            self.trace.log_factors += log_weight
+            self.trace.log_factors += log_weight.view(np.ndarray)
             return
         self.trace.log_factors += self._per_particle("factor", log_weight, None)
 
@@ -350,12 +351,11 @@ class _BatchedHandler(Handler):
         scalars or ``(n, 1)`` particle columns (the generic path handles those).
         """
         n, m = self.n, value.shape[0]
-        params = dist.params
-        for p in params.values():
-            if isinstance(p, np.ndarray) and p.shape not in ((), (n, 1)):
-                return None
-        if m == 0:
+        params = dist.params.values()
+        if any(isinstance(p, np.ndarray) and p.shape not in ((), (n, 1)) for p in params):
             return None
+        if m == 0 or not any(isinstance(p, np.ndarray) and p.shape == (n, 1) for p in params):
+            return None  # no particle axis: the generic path scores the data once
         rows = max(8, min(n, BLOCK_BYTES // (m * self.dtype.itemsize)))
         out = self._buffer((n,))
         work = self._buffer((rows, m))
@@ -457,13 +457,23 @@ class BatchedPriorHandler(_BatchedHandler):
         return self._draw(dist, shape, stored)
 
 
-def _given(address: str, values: Mapping[str, Any], stored: tuple[int, ...]) -> np.ndarray:
+def _given(
+    handler: _BatchedHandler, address: str, values: Mapping[str, Any], stored: tuple[int, ...]
+) -> np.ndarray:
+    """The caller's values for a site, copied into a buffer the run owns.
+
+    The copy matters with a pool: the trace's arrays go back to the pool with
+    ``put(trace, recycle_arrays=True)`` and are overwritten by later runs, which
+    must never happen to the caller's own array.
+    """
     array = np.asarray(values[address])
     if array.shape != stored:
         raise UnbatchableModelError(
             f"site {address!r}: the given values have shape {array.shape}, expected {stored}"
         )
-    return array
+    buffer = handler._buffer(stored, array.dtype)
+    buffer[...] = array
+    return buffer
 
 
 class BatchedReplayHandler(_BatchedHandler):
@@ -495,7 +505,7 @@ class BatchedReplayHandler(_BatchedHandler):
 
     def _site_values(self, address, dist, shape, stored):
         if address in self.values:
-            return _given(address, self.values, stored)
+            return _given(self, address, self.values, stored)
         return self._draw(dist, shape, stored)
 
 
@@ -521,4 +531,4 @@ class BatchedScoreHandler(_BatchedHandler):
     def _site_values(self, address, dist, shape, stored):
         if address not in self.values:
             raise MissingAddressError(address, self.values)
-        return _given(address, self.values, stored)
+        return _given(self, address, self.values, stored)

@@ -239,6 +239,8 @@ class PriorHandler(RecordingHandler):
         else:
             value = dist.sample(self.rng)
             log_prob = dist.log_prob(value)
+            if type(log_prob) is not float:  # a site with array parameters: one log-density
+                log_prob = _reduce(log_prob)
         choices[address] = new_choice(Choice, (address, value, log_prob))
         trace.log_prior += log_prob
         return value

@@ -7,7 +7,18 @@ import math
 import numpy as np
 import pytest
 
-from fugue_lab import Bernoulli, Beta, Gamma, Normal, Poisson, observe, plate, sample
+from fugue_lab import (
+    Bernoulli,
+    Beta,
+    Gamma,
+    Normal,
+    Poisson,
+    Uniform,
+    factor,
+    observe,
+    plate,
+    sample,
+)
 from fugue_lab.errors import DegenerateWeightsError, InvalidParameterError, UnbatchableModelError
 from fugue_lab.inference.mcmc_diagnostics import ess_bulk
 from fugue_lab.inference.vectorized import (
@@ -177,3 +188,49 @@ def test_public_entry_points_take_dtype_for_their_batched_paths():
         mh_chains(w3, 2, 5, 0, seed=1, dtype=np.float32)
     with pytest.raises(InvalidParameterError, match="dtype"):
         importance_sampling(w3, 8, rng=np.random.default_rng(0), dtype=np.float32)
+
+
+def test_batched_smc_tempers_factors_like_observations():
+    def observed():
+        mu = sample("mu", Normal(0.0, 1.0))
+        observe("y", Normal(mu, 0.5), 1.0)
+
+    def factored():
+        mu = sample("mu", Normal(0.0, 1.0))
+        factor(Normal(mu, 0.5).log_prob(1.0))
+
+    a = batched_smc(observed, 512, rng=np.random.default_rng(9))
+    b = batched_smc(factored, 512, rng=np.random.default_rng(9))
+    assert b.log_evidence == pytest.approx(a.log_evidence, abs=1e-9)
+    exact = -0.5 * math.log(2 * math.pi * 1.25) - 0.5 / 1.25
+    assert abs(b.log_evidence - exact) < 0.1
+    assert abs(b.mean("mu") - 0.8) < 4 * math.sqrt(0.2) / math.sqrt(b.ess)
+
+
+def test_lockstep_at_temperature_zero_targets_the_prior():
+    def model():  # zero likelihood for |x| > 1 must not matter at temperature 0
+        x = sample("x", Normal(0.0, 1.0))
+        observe("y", Uniform(x - 1.0, x + 1.0), 0.0)
+
+    kernel = LockstepMH(model, 64, temperature=0.0)
+    rng = np.random.default_rng(3)
+    state = kernel.init(rng)
+    draws = []
+    for t in range(1500):
+        state, _ = kernel.step(rng, state, adapt=t < 500)
+        if t >= 500:
+            draws.append(state.values["x"])
+    draws = np.array(draws)
+    # P(|x| > 1) under the prior is 0.317; the likelihood would make it 0
+    assert abs(np.mean(np.abs(draws) > 1.0) - 0.3173) < 0.05
+
+
+def test_lockstep_does_not_reflect_at_bounds_that_move_with_other_sites():
+    def model():
+        b = sample("b", Gamma(2.0, 1.0))
+        sample("x", Uniform(0.0, b))
+
+    kernel = LockstepMH(model, 1)
+    kernel.init(np.random.default_rng(0))
+    site = next(s for s in kernel.sites if s.address == "x")
+    assert site.low == 0.0 and math.isnan(site.high)

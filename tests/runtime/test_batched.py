@@ -5,11 +5,14 @@ import tracemalloc
 
 import numpy as np
 import pytest
+from scipy import stats
 
 from fugue_lab import (
     Bernoulli,
+    Exponential,
     Gamma,
     Normal,
+    PriorHandler,
     ScoreHandler,
     StudentT,
     addr,
@@ -265,3 +268,47 @@ def test_flattened_particle_values_in_an_observation_are_refused(rng):
 
     with pytest.raises(UnbatchableModelError, match=r"site 'y'.*does not line up"):
         run(BatchedPriorHandler(rng, 4), flattened)
+
+
+def test_pooled_plate_without_particle_parameters_scores_the_data_once(rng):
+    ys = np.array([0.3, 1.2, 0.1, 2.0, 0.7, 0.05, 1.5])  # 7 values: not a multiple of anything
+
+    def model():
+        sample("x", Normal(0.0, 1.0))
+        with plate("data", len(ys)):
+            observe("y", Exponential(2.0), ys)
+
+    exact = stats.expon(scale=0.5).logpdf(ys).sum()
+    for pool in (None, TracePool(1)):
+        _, trace = run(BatchedPriorHandler(rng, 4, pool=pool), model)
+        np.testing.assert_allclose(trace.log_likelihood, np.full(4, exact), rtol=1e-12)
+
+
+def test_pooled_replay_copies_the_callers_values(rng):
+    given = np.array([0.0, 1.0, 2.0])
+    pool = TracePool(2)
+    _, trace = run(BatchedReplayHandler(rng, 3, {"mu": given}, pool=pool), w2, YS)
+    assert not np.shares_memory(trace["mu"].value, given)
+    pool.put(trace, recycle_arrays=True)
+    run(BatchedPriorHandler(rng, 3, pool=pool), w2, YS)
+    np.testing.assert_array_equal(given, [0.0, 1.0, 2.0])
+
+
+def test_a_data_only_factor_array_is_summed_like_the_scalar_run(rng):
+    weights = np.log([0.1, 0.2, 0.3, 0.4])
+
+    def model():
+        sample("x", Normal(0.0, 1.0))
+        factor(weights)
+
+    _, scalar = run(PriorHandler(rng), model)
+    for n in (4, 5):  # n == len(weights) must not turn data into per-particle weights
+        _, trace = run(BatchedPriorHandler(rng, n), model)
+        np.testing.assert_allclose(trace.log_factors, scalar.log_factors, rtol=1e-12)
+
+    def per_particle():
+        x = sample("x", Normal(0.0, 1.0))
+        factor(-0.5 * x[:, 0] ** 2)  # derived from a sampled value: one weight per particle
+
+    _, trace = run(BatchedPriorHandler(rng, 6), per_particle)
+    np.testing.assert_allclose(trace.log_factors, -0.5 * trace["x"].value ** 2)

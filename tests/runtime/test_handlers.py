@@ -212,3 +212,14 @@ def test_latent_site_in_a_plate_draws_one_value_per_member(rng):
     )
     _, rescored = run(ScoreHandler(trace), model)
     assert rescored == trace
+
+
+def test_a_site_with_array_parameters_has_one_log_density(rng):
+    def model():
+        return sample("x", Normal(np.zeros(3), 1.0))
+
+    x, trace = run(PriorHandler(rng), model)
+    assert x.shape == (3,) and type(trace.log_prior) is float
+    assert trace.log_prior == pytest.approx(stats.norm.logpdf(x).sum(), rel=1e-12)
+    _, scored = run(ScoreHandler(trace), model)
+    assert scored.log_prior == trace.log_prior
