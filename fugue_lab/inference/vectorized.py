@@ -89,7 +89,10 @@ def batched_importance(
 
     Memory is bounded by the chunk: only the per-particle values and weights of
     all ``n`` particles are kept (``8 * n`` bytes per scalar site, plus the log
-    weights), never a whole ``(n, m)`` likelihood block.
+    weights), never a whole ``(n, m)`` likelihood block.  The chunks draw in
+    turn from ``rng``, so the same seed gives the same particles for the same
+    ``chunk_size`` and dtype (changing either changes the draws, not their
+    distribution).
 
     Parameters
     ----------
