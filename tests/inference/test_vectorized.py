@@ -27,21 +27,15 @@ from fugue_lab.inference.vectorized import (
     batched_smc,
     lockstep_mh_chains,
 )
+from fugue_lab.models import W2_OBS
+from fugue_lab.models import is_vec100 as w2
 from fugue_lab.runtime.batched import BatchedScoreHandler
 from fugue_lab.runtime.handlers import run
 from fugue_lab.runtime.pool import TracePool
 
-W2_OBS = 0.1 * np.arange(100)
 W3_OBS = 0.2 * np.arange(19) - 1.0
 
 
-def w2(ys):
-    mu = sample("mu", Normal(0.0, 10.0))
-    precision = sample("precision", Gamma(2.0, 1.0))
-    sigma = np.sqrt(1.0 / precision)
-    with plate("obs", len(ys)):
-        observe("y", Normal(mu, sigma), ys)
-    return mu
 
 
 def w3():

@@ -24,6 +24,8 @@ from fugue_lab import (
     sample,
 )
 from fugue_lab.errors import AddressConflictError, InvalidParameterError, UnbatchableModelError
+from fugue_lab.models import W2_OBS as YS
+from fugue_lab.models import is_vec100 as w2
 from fugue_lab.runtime.batched import (
     BatchedPriorHandler,
     BatchedReplayHandler,
@@ -32,17 +34,6 @@ from fugue_lab.runtime.batched import (
     particle_values,
 )
 from fugue_lab.runtime.pool import TracePool
-
-YS = 0.1 * np.arange(100)
-
-
-def w2(ys):
-    mu = sample("mu", Normal(0.0, 10.0))
-    precision = sample("precision", Gamma(2.0, 1.0))
-    sigma = np.sqrt(1.0 / precision)
-    with plate("obs", len(ys)):
-        observe("y", Normal(mu, sigma), ys)
-    return mu
 
 
 def w2_loop(ys):
